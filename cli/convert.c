@@ -1,0 +1,351 @@
+/* cli/convert.c - `segue convert` and `segue decode`: both are a transcode
+ * into a temporary file that is renamed into place only when complete. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+typedef struct convert_options {
+    const char *input, *output;
+    const char *container;             /* NULL: from the output extension */
+    segue_sample_format format;        /* NONE: as the input (convert) */
+    unsigned long rate, channels;      /* 0: as the input */
+    int verify;
+} convert_options;
+
+static void decode_help(FILE *f)
+{
+    fputs("usage: segue decode FILE -o OUT [--format s16|s24|f32] [--raw]\n"
+          "\n"
+          "Decodes FILE to a WAV file (or headerless PCM with --raw).\n"
+          "\n"
+          "  -o, --output OUT   where to write ('-' for standard output)\n"
+          "  --format FMT       sample format of the output: s16, s24 or f32.\n"
+          "                     Default: s16 for sources of 16 bits or fewer, s24 for\n"
+          "                     deeper integer sources, f32 for float sources.\n"
+          "  --raw              interleaved little-endian samples, no header\n"
+          "\n"
+          "The output is written to a temporary file beside OUT and renamed into\n"
+          "place only when complete; a failure leaves nothing behind.\n",
+          f);
+}
+
+static void convert_help(FILE *f)
+{
+    fputs("usage: segue convert IN OUT [options]\n"
+          "\n"
+          "Converts IN to OUT. The output format comes from OUT's extension\n"
+          "(.wav, .raw) or from --codec. Tags are carried over where the output\n"
+          "format can hold them; anything it cannot is reported as a warning.\n"
+          "\n"
+          "  --codec NAME       output format: wav, raw (mp3, aac, opus, vorbis and\n"
+          "                     flac are not available in this version)\n"
+          "  --format FMT       PCM sample format: u8, s16, s24, s32, f32, f64\n"
+          "                     (default: as the input)\n"
+          "  --rate HZ          output sample rate (must equal the input's in this\n"
+          "                     version: resampling is not available yet)\n"
+          "  --channels N       output channels (must equal the input's in this version)\n"
+          "  --verify           decode the output again and check its length\n"
+          "\n"
+          "Not available in this version (exit 69): --profile, --bitrate, --quality,\n"
+          "--normalize, --start, --duration, --fade.\n",
+          f);
+}
+
+/* Extensions of formats segue will write but cannot in this version. */
+static int is_future_output(const char *ext)
+{
+    static const char *const future[] = {"mp3", "m4a", "aac", "mp4", "opus", "ogg",
+                                         "oga", "flac", "at3", "oma", "aiff", "aif"};
+    for (size_t i = 0; i < sizeof future / sizeof future[0]; i++)
+        if (strcasecmp(ext, future[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int parse_ulong(const char *cmd, const char *opt, const char *v, unsigned long max,
+                       unsigned long *out)
+{
+    char *end;
+    if (!v || !*v)
+        return cli_usage_error(cmd, "%s needs a value", opt);
+    unsigned long x = strtoul(v, &end, 10);
+    if (*end || x == 0 || x > max || v[0] == '-')
+        return cli_usage_error(cmd, "%s: '%s' is not a number in 1..%lu", opt, v, max);
+    *out = x;
+    return 0;
+}
+
+/* Decodes the written output again and checks its frame count. */
+static int verify_output(const char *path, int64_t expect_frames, uint32_t channels)
+{
+    segue_io io;
+    if (segue_io_from_path(&io, path) < 0) {
+        fprintf(stderr, "segue: verify: cannot reopen the output\n");
+        return EXIT_IOERR;
+    }
+    segue_decoder *d = NULL;
+    segue_status st = segue_decoder_open(&d, &io, NULL);
+    if (st < 0) {
+        cli_fail(st, "verify", segue_decoder_last_error(d));
+        segue_decoder_destroy(d);
+        return EXIT_SOFTWARE;
+    }
+    float buf[4096];
+    size_t cap = sizeof buf / sizeof buf[0] / channels;
+    int64_t total = 0;
+    uint64_t clipped = 0;
+    size_t got;
+    while ((st = segue_decoder_read_f32(d, buf, cap, &got)) == SEGUE_OK) {
+        total += (int64_t)got;
+        for (size_t i = 0; i < got * channels; i++)
+            clipped += buf[i] >= 1.0f || buf[i] < -1.0f;
+    }
+    if (st < 0) {
+        cli_fail(st, "verify", segue_decoder_last_error(d));
+        segue_decoder_destroy(d);
+        return EXIT_SOFTWARE;
+    }
+    segue_decoder_destroy(d);
+    if (expect_frames >= 0 && total != expect_frames) {
+        fprintf(stderr, "segue: verify: output has %lld frames, input %lld\n", (long long)total,
+                (long long)expect_frames);
+        return EXIT_SOFTWARE;
+    }
+    fprintf(stderr, "segue: verify: %lld frames ok%s\n", (long long)total,
+            clipped ? " (some samples at full scale)" : "");
+    return EXIT_OK;
+}
+
+static int run_transcode(const char *cmd, const convert_options *o)
+{
+    segue_transcode_config cfg;
+    segue_transcode_config_default(&cfg);
+    cfg.encoder.container = o->container;
+    cfg.encoder.sample_format = o->format;
+    cfg.encoder.sample_rate = (uint32_t)o->rate;
+    cfg.encoder.channels = (uint32_t)o->channels;
+    if (o->verify && strcmp(o->output, "-") == 0)
+        return cli_usage_error(cmd, "--verify needs a file output, not '-'");
+
+    segue_io src;
+    int rc = cli_open_input(&src, o->input);
+    if (rc)
+        return rc;
+    cli_output out;
+    rc = cli_output_open(&out, o->output, o->input);
+    if (rc) {
+        if (src.close)
+            src.close(src.user);
+        return rc;
+    }
+    segue_io dst;
+    /* The sink only flushes on close; cli_output_commit() closes the file
+     * and sees write errors that surface at fclose(). */
+    segue_io_from_stdio(&dst, out.file, out.temp_path != NULL, 0);
+
+    segue_transcoder *t = NULL;
+    segue_status st = segue_transcoder_open(&t, &src, &dst, &cfg);
+    if (st >= 0)
+        st = segue_transcoder_run(t, NULL, NULL);
+    if (st < 0) {
+        rc = cli_fail(st, o->input, segue_transcoder_last_error(t));
+        segue_transcoder_destroy(t);
+        cli_output_discard(&out);
+        return rc;
+    }
+    const segue_metadata *unmapped = segue_transcoder_unmapped(t);
+    for (size_t i = 0; i < segue_metadata_unmapped_count(unmapped); i++) {
+        const char *what, *why;
+        segue_metadata_unmapped_at(unmapped, i, &what, &why);
+        fprintf(stderr, "segue: warning: %s not carried over (%s)\n", what, why);
+    }
+    const segue_stream_info *in = segue_transcoder_input_info(t);
+    int64_t frames = in->frames;
+    uint32_t channels = o->channels ? (uint32_t)o->channels : in->channels;
+    segue_transcoder_destroy(t);
+    if (o->verify && strcmp(o->container ? o->container : "wav", "raw") != 0) {
+        fflush(out.file);
+        rc = verify_output(out.temp_path, frames, channels);
+        if (rc) {
+            cli_output_discard(&out);
+            return rc;
+        }
+    }
+    return cli_output_commit(&out);
+}
+
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) == 0 && argv[*i][len] == '=')
+        return argv[*i] + len + 1;
+    return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+static int is_option(const char *arg, const char *name)
+{
+    size_t len = strlen(name);
+    return strncmp(arg, name, len) == 0 && (arg[len] == '\0' || arg[len] == '=');
+}
+
+int cli_decode(int argc, char **argv)
+{
+    convert_options o;
+    memset(&o, 0, sizeof o);
+    int raw = 0, format_given = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            decode_help(stdout);
+            return EXIT_OK;
+        } else if (strcmp(a, "-o") == 0 || is_option(a, "--output")) {
+            o.output = option_value(argc, argv, &i, "--output");
+            if (!o.output)
+                return cli_usage_error("decode ", "decode: -o needs a file");
+        } else if (is_option(a, "--format")) {
+            const char *v = option_value(argc, argv, &i, "--format");
+            o.format = segue_sample_format_parse(v);
+            if (o.format != SEGUE_SAMPLE_S16 && o.format != SEGUE_SAMPLE_S24 &&
+                o.format != SEGUE_SAMPLE_F32)
+                return cli_usage_error("decode ", "decode: --format must be s16, s24 or f32");
+            format_given = 1;
+        } else if (strcmp(a, "--raw") == 0) {
+            raw = 1;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return cli_usage_error("decode ", "decode: unknown option '%s'", a);
+        } else if (!o.input) {
+            o.input = a;
+        } else {
+            return cli_usage_error("decode ", "decode: unexpected argument '%s'", a);
+        }
+    }
+    if (!o.input)
+        return cli_usage_error("decode ", "decode: missing FILE");
+    if (!o.output)
+        return cli_usage_error("decode ", "decode: missing -o OUT");
+    o.container = raw ? "raw" : "wav";
+    if (!format_given) {
+        /* Pick the output depth from the source: probe it first. */
+        segue_io io;
+        int rc = cli_open_input(&io, o.input);
+        if (rc)
+            return rc;
+        if (strcmp(o.input, "-") == 0) {
+            o.format = SEGUE_SAMPLE_S16; /* stdin can be read once only */
+            if (io.close)
+                io.close(io.user);
+        } else {
+            segue_decoder *d = NULL;
+            segue_status st = segue_decoder_open(&d, &io, NULL);
+            if (st < 0) {
+                rc = cli_fail(st, o.input, segue_decoder_last_error(d));
+                segue_decoder_destroy(d);
+                return rc;
+            }
+            const segue_stream_info *in = segue_decoder_info(d);
+            segue_sample_format f = in->source_format;
+            o.format = (f == SEGUE_SAMPLE_F32 || f == SEGUE_SAMPLE_F64) ? SEGUE_SAMPLE_F32
+                       : segue_sample_format_bits(f) > 16             ? SEGUE_SAMPLE_S24
+                                                                      : SEGUE_SAMPLE_S16;
+            segue_decoder_destroy(d);
+        }
+    }
+    return run_transcode("decode ", &o);
+}
+
+int cli_convert(int argc, char **argv)
+{
+    convert_options o;
+    memset(&o, 0, sizeof o);
+    static const char *const unavailable[] = {"--profile", "--bitrate", "--quality", "--normalize",
+                                              "--start", "--duration", "--fade", "--apply-gain"};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int handled = 0;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            convert_help(stdout);
+            return EXIT_OK;
+        }
+        for (size_t k = 0; k < sizeof unavailable / sizeof unavailable[0]; k++)
+            if (is_option(a, unavailable[k])) {
+                fprintf(stderr, "segue: convert: %s is not available in this version\n",
+                        unavailable[k]);
+                return EXIT_UNAVAILABLE;
+            }
+        if (is_option(a, "--codec")) {
+            o.container = option_value(argc, argv, &i, "--codec");
+            if (!o.container)
+                return cli_usage_error("convert ", "convert: --codec needs a name");
+            handled = 1;
+        } else if (is_option(a, "--format")) {
+            const char *v = option_value(argc, argv, &i, "--format");
+            o.format = segue_sample_format_parse(v);
+            if (o.format == SEGUE_SAMPLE_NONE || o.format == SEGUE_SAMPLE_S8)
+                return cli_usage_error("convert ", "convert: --format must be u8, s16, s24, s32, f32 or f64");
+            handled = 1;
+        } else if (is_option(a, "--rate")) {
+            int rc = parse_ulong("convert ", "--rate", option_value(argc, argv, &i, "--rate"), 768000,
+                                 &o.rate);
+            if (rc)
+                return rc;
+            handled = 1;
+        } else if (is_option(a, "--channels")) {
+            int rc = parse_ulong("convert ", "--channels", option_value(argc, argv, &i, "--channels"),
+                                 32, &o.channels);
+            if (rc)
+                return rc;
+            handled = 1;
+        } else if (strcmp(a, "--verify") == 0) {
+            o.verify = handled = 1;
+        }
+        if (handled)
+            continue;
+        if (a[0] == '-' && a[1] != '\0')
+            return cli_usage_error("convert ", "convert: unknown option '%s'", a);
+        if (!o.input)
+            o.input = a;
+        else if (!o.output)
+            o.output = a;
+        else
+            return cli_usage_error("convert ", "convert: unexpected argument '%s'", a);
+    }
+    if (!o.input || !o.output)
+        return cli_usage_error("convert ", "convert: needs IN and OUT");
+    if (o.container) {
+        if (strcasecmp(o.container, "wav") == 0)
+            o.container = "wav";
+        else if (strcasecmp(o.container, "raw") == 0)
+            o.container = "raw";
+        else {
+            if (is_future_output(o.container)) {
+                fprintf(stderr, "segue: convert: %s output is not available in this version\n",
+                        o.container);
+                return EXIT_UNAVAILABLE;
+            }
+            return cli_usage_error("convert ", "convert: unknown codec '%s'", o.container);
+        }
+    } else {
+        const char *dot = strrchr(o.output, '.');
+        const char *slash = strrchr(o.output, '/');
+        const char *ext = dot && (!slash || dot > slash) ? dot + 1 : "";
+        if (strcasecmp(ext, "wav") == 0 || strcasecmp(ext, "wave") == 0)
+            o.container = "wav";
+        else if (strcasecmp(ext, "raw") == 0 || strcasecmp(ext, "pcm") == 0)
+            o.container = "raw";
+        else if (is_future_output(ext)) {
+            fprintf(stderr, "segue: convert: .%s output is not available in this version\n", ext);
+            return EXIT_UNAVAILABLE;
+        } else if (strcmp(o.output, "-") == 0) {
+            o.container = "wav";
+        } else {
+            return cli_usage_error("convert ",
+                                   "convert: cannot tell the output format from '%s'; use --codec",
+                                   o.output);
+        }
+    }
+    if (strcmp(o.container, "raw") == 0 && o.format == SEGUE_SAMPLE_NONE)
+        return cli_usage_error("convert ", "convert: raw output needs --format");
+    return run_transcode("convert ", &o);
+}

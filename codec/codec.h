@@ -1,0 +1,77 @@
+/*
+ * codec/codec.h - the codec descriptor.
+ *
+ * A codec turns packets into PCM (decoder) or PCM into packets (encoder) and
+ * never does IO. Its state lives in `priv_size` bytes the caller allocates
+ * zeroed; init may allocate more through the allocator, and nothing after
+ * init allocates (the device rule). Adding a codec is one folder plus one
+ * line in codec/codecs.def.
+ */
+#ifndef SEGUE_CODEC_CODEC_H
+#define SEGUE_CODEC_CODEC_H
+
+#include <segue/common.h>
+#include <segue/status.h>
+#include "core/error.h"
+
+/* Stream parameters a demuxer hands to a decoder, or an encoder is set up
+ * with. */
+typedef struct segue_codec_params {
+    const char *codec;                 /* descriptor name, e.g. "pcm" */
+    uint32_t sample_rate;
+    uint32_t channels;
+    uint32_t channel_mask;
+    segue_sample_format sample_format; /* PCM: stored sample format */
+    int big_endian;                    /* PCM: byte order of stored samples */
+    uint32_t bits_per_sample;          /* valid bits (<= the format's bits) */
+    uint32_t block_align;              /* bytes per frame (PCM) or per packet */
+    uint32_t max_packet_frames;        /* largest packet in frames; sizes buffers */
+    const uint8_t *extradata;          /* codec setup bytes; may be NULL */
+    size_t extradata_size;
+} segue_codec_params;
+
+typedef struct segue_packet {
+    const uint8_t *data;
+    size_t size;
+    int64_t pts;      /* first frame of the packet, -1 if unknown */
+    uint32_t frames;  /* frames it decodes to, 0 if the codec must tell */
+} segue_packet;
+
+enum { SEGUE_CODEC_DECODE = 1, SEGUE_CODEC_ENCODE = 2 };
+
+typedef struct segue_codec_desc {
+    const char *name;
+    const char *long_name;
+    unsigned caps;        /* SEGUE_CODEC_DECODE | SEGUE_CODEC_ENCODE */
+    size_t priv_size;
+
+    /* Decoder. init validates `p` and allocates what decode needs. */
+    segue_status (*decoder_init)(void *priv, const segue_codec_params *p,
+                                 const segue_allocator *a, segue_error *err);
+    /* Decodes one packet into interleaved float owned by the codec, valid
+     * until the next call. *frames may be 0 (a header packet). */
+    segue_status (*decode)(void *priv, const segue_packet *pkt, const float **pcm,
+                           size_t *frames, segue_error *err);
+
+    /* Encoder. init fills in what it chose (e.g. block_align). */
+    segue_status (*encoder_init)(void *priv, segue_codec_params *p,
+                                 const segue_allocator *a, segue_error *err);
+    /* Encodes `frames` (<= p->max_packet_frames) interleaved frames; frames 0
+     * with pcm NULL flushes. out->size 0 means nothing to write yet; call
+     * again with frames 0 until it returns SEGUE_END_OF_STREAM when
+     * flushing. out->data is owned by the codec. */
+    segue_status (*encode)(void *priv, const float *pcm, size_t frames, segue_packet *out,
+                           segue_error *err);
+
+    /* Forgets stream state after a seek. May be NULL. */
+    void (*reset)(void *priv);
+    /* Frees what init allocated; must be safe after a failed init. */
+    void (*fini)(void *priv, const segue_allocator *a);
+} segue_codec_desc;
+
+/* Looks a codec up by name with the capability `cap`; NULL if none. */
+const segue_codec_desc *segue_codec_find(const char *name, unsigned cap);
+/* The registry, NULL-terminated. */
+const segue_codec_desc *const *segue_codec_list(void);
+
+#endif

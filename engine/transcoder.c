@@ -1,0 +1,209 @@
+/*
+ * engine/transcoder.c - decoder -> encoder in bounded chunks.
+ *
+ * Memory is one chunk of float frames whatever the input length. Rate and
+ * channel-count changes need the dsp/ stages and are refused until those
+ * land, rather than done badly.
+ */
+#include <segue/transcode.h>
+
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+struct segue_transcoder {
+    segue_allocator allocator;
+    segue_error err;
+    segue_transcode_config cfg;
+    segue_decoder *decoder;
+    segue_encoder *encoder;
+    float *chunk;
+    size_t chunk_frames;
+    uint64_t done;
+    int finished;
+    segue_status failed;
+};
+
+void segue_transcode_config_default(segue_transcode_config *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->struct_size = sizeof *cfg;
+    segue_decoder_config_default(&cfg->decoder);
+    segue_encoder_config_default(&cfg->encoder);
+    cfg->encoder.sample_format = SEGUE_SAMPLE_NONE;
+    cfg->chunk_frames = 4096;
+}
+
+static segue_status open_parts(segue_transcoder *t, const segue_io *src, const segue_io *dst)
+{
+    segue_decoder_config dcfg = t->cfg.decoder;
+    dcfg.allocator = &t->allocator;
+    segue_status st = segue_decoder_open(&t->decoder, src, &dcfg);
+    if (st < 0) {
+        /* The sink is ours now; close it without writing anything. */
+        if (dst->close)
+            dst->close(dst->user);
+        return segue_error_set(&t->err, st, "%s", segue_decoder_last_error(t->decoder));
+    }
+    const segue_stream_info *in = segue_decoder_info(t->decoder);
+
+    segue_encoder_config ecfg = t->cfg.encoder;
+    ecfg.allocator = &t->allocator;
+    if (!ecfg.sample_rate)
+        ecfg.sample_rate = in->sample_rate;
+    if (!ecfg.channels)
+        ecfg.channels = in->channels;
+    if (!ecfg.channel_mask && ecfg.channels == in->channels)
+        ecfg.channel_mask = in->channel_mask;
+    if (ecfg.sample_format == SEGUE_SAMPLE_NONE) {
+        ecfg.sample_format = in->source_format;
+        /* WAV stores 8-bit as unsigned; signed 8-bit (AIFF) maps losslessly. */
+        if (ecfg.sample_format == SEGUE_SAMPLE_S8)
+            ecfg.sample_format = SEGUE_SAMPLE_U8;
+        if (ecfg.sample_format == SEGUE_SAMPLE_NONE)
+            ecfg.sample_format = SEGUE_SAMPLE_S16;
+    }
+    if (!ecfg.metadata)
+        ecfg.metadata = segue_decoder_metadata(t->decoder);
+    ecfg.total_frames = in->frames;
+    if (ecfg.sample_rate != in->sample_rate) {
+        if (dst->close)
+            dst->close(dst->user);
+        return segue_error_set(&t->err, SEGUE_ERR_UNSUPPORTED,
+                               "resampling %u Hz -> %u Hz is not available in this build",
+                               in->sample_rate, ecfg.sample_rate);
+    }
+    if (ecfg.channels != in->channels) {
+        if (dst->close)
+            dst->close(dst->user);
+        return segue_error_set(&t->err, SEGUE_ERR_UNSUPPORTED,
+                               "channel conversion %u -> %u is not available in this build",
+                               in->channels, ecfg.channels);
+    }
+    st = segue_encoder_open(&t->encoder, dst, &ecfg);
+    if (st < 0)
+        return segue_error_set(&t->err, st, "%s", segue_encoder_last_error(t->encoder));
+
+    t->chunk_frames = t->cfg.chunk_frames ? t->cfg.chunk_frames : 4096;
+    if (t->chunk_frames > (1u << 20))
+        t->chunk_frames = 1u << 20;
+    t->chunk = segue_mem_calloc(&t->allocator, t->chunk_frames * in->channels, sizeof(float));
+    if (!t->chunk)
+        return segue_error_set(&t->err, SEGUE_ERR_NO_MEMORY, "transcoder: cannot allocate buffer");
+    return SEGUE_OK;
+}
+
+segue_status segue_transcoder_open(segue_transcoder **out, const segue_io *src, const segue_io *dst,
+                                   const segue_transcode_config *cfg)
+{
+    if (!out || !src || !dst) {
+        if (out)
+            *out = NULL;
+        if (src && src->close)
+            src->close(src->user);
+        if (dst && dst->close)
+            dst->close(dst->user);
+        return SEGUE_ERR_INVALID_ARGUMENT;
+    }
+    *out = NULL;
+    const segue_allocator *a = segue_allocator_or_default(cfg ? cfg->allocator : NULL);
+    segue_transcoder *t = segue_mem_calloc(a, 1, sizeof *t);
+    if (!t) {
+        if (src->close)
+            src->close(src->user);
+        if (dst->close)
+            dst->close(dst->user);
+        return SEGUE_ERR_NO_MEMORY;
+    }
+    t->allocator = *a;
+    segue_transcode_config_default(&t->cfg);
+    if (cfg) {
+        size_t n = cfg->struct_size < sizeof t->cfg ? cfg->struct_size : sizeof t->cfg;
+        memcpy(&t->cfg, cfg, n);
+    }
+    *out = t;
+    segue_status st = open_parts(t, src, dst);
+    if (st < 0)
+        t->failed = st;
+    return st;
+}
+
+void segue_transcoder_destroy(segue_transcoder *t)
+{
+    if (!t)
+        return;
+    segue_decoder_destroy(t->decoder);
+    segue_encoder_destroy(t->encoder);
+    segue_mem_free(&t->allocator, t->chunk);
+    segue_allocator a = t->allocator;
+    segue_mem_free(&a, t);
+}
+
+segue_status segue_transcoder_step(segue_transcoder *t)
+{
+    if (!t)
+        return SEGUE_ERR_INVALID_ARGUMENT;
+    if (t->failed)
+        return t->failed;
+    if (t->finished)
+        return SEGUE_OK;
+    size_t frames = 0;
+    segue_status st = segue_decoder_read_f32(t->decoder, t->chunk, t->chunk_frames, &frames);
+    if (st < 0) {
+        t->failed = st;
+        return segue_error_set(&t->err, st, "%s", segue_decoder_last_error(t->decoder));
+    }
+    if (st == SEGUE_END_OF_STREAM) {
+        st = segue_encoder_finish(t->encoder);
+        if (st < 0) {
+            t->failed = st;
+            return segue_error_set(&t->err, st, "%s", segue_encoder_last_error(t->encoder));
+        }
+        t->finished = 1;
+        return SEGUE_OK;
+    }
+    st = segue_encoder_write_f32(t->encoder, t->chunk, frames);
+    if (st < 0) {
+        t->failed = st;
+        return segue_error_set(&t->err, st, "%s", segue_encoder_last_error(t->encoder));
+    }
+    t->done += frames;
+    return SEGUE_AGAIN;
+}
+
+segue_status segue_transcoder_run(segue_transcoder *t, segue_progress_fn progress, void *user)
+{
+    if (!t)
+        return SEGUE_ERR_INVALID_ARGUMENT;
+    const segue_stream_info *in = segue_decoder_info(t->decoder);
+    int64_t total = in ? in->frames : -1;
+    for (;;) {
+        segue_status st = segue_transcoder_step(t);
+        if (st != SEGUE_AGAIN)
+            return st;
+        if (progress && progress(user, t->done, total)) {
+            t->failed = SEGUE_ERR_CANCELLED;
+            return segue_error_set(&t->err, SEGUE_ERR_CANCELLED, "cancelled by the caller");
+        }
+    }
+}
+
+const segue_stream_info *segue_transcoder_input_info(const segue_transcoder *t)
+{
+    return t ? segue_decoder_info(t->decoder) : NULL;
+}
+
+const segue_metadata *segue_transcoder_unmapped(const segue_transcoder *t)
+{
+    return t ? segue_encoder_unmapped(t->encoder) : NULL;
+}
+
+const char *segue_transcoder_last_error(const segue_transcoder *t)
+{
+    if (!t)
+        return "no transcoder (out of memory or invalid argument)";
+    return t->err.detail;
+}

@@ -1,0 +1,94 @@
+/*
+ * segue/decoder.h - pull decoding: bytes in through a segue_io, PCM out.
+ *
+ *     segue_decoder *d = NULL;
+ *     segue_status st = segue_decoder_open(&d, &io, NULL);
+ *     if (st < 0) { fprintf(stderr, "%s\n", segue_decoder_last_error(d)); }
+ *     ...
+ *     segue_decoder_destroy(d);
+ *
+ * Open follows the sqlite3_open convention: whatever it returns, *out is
+ * either NULL (the handle itself could not be allocated) or a handle the
+ * caller must destroy; after a failed open that handle answers only
+ * segue_decoder_last_error() and segue_decoder_destroy().
+ *
+ * The decoder owns the segue_io from the call to open on (see io.h).
+ * Handles are not thread-safe; distinct handles are independent.
+ */
+#ifndef SEGUE_DECODER_H
+#define SEGUE_DECODER_H
+
+#include "io.h"
+#include "metadata.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct segue_decoder segue_decoder;
+
+typedef struct segue_decoder_config {
+    size_t struct_size;                 /* sizeof(segue_decoder_config) */
+    const segue_allocator *allocator;   /* NULL: malloc/free */
+    const char *container;              /* force a demuxer ("wav", "aiff"); NULL: probe */
+    int gapless;                        /* 1 (default): trim encoder delay and padding */
+    int strict;                         /* 1: reject recoverable damage instead of concealing */
+    uint32_t max_metadata_bytes;        /* largest tag/picture payload kept; default 16 MiB */
+} segue_decoder_config;
+
+/* Fills `cfg` with the defaults. */
+SEGUE_API void segue_decoder_config_default(segue_decoder_config *cfg);
+
+typedef struct segue_stream_info {
+    const char *container;       /* "wav", "rf64", "aiff", "aifc" (static) */
+    const char *codec;           /* "pcm" (static) */
+    uint32_t sample_rate;        /* Hz */
+    uint32_t channels;
+    uint32_t channel_mask;       /* WAVE_FORMAT_EXTENSIBLE speaker bits; 0 if none */
+    segue_sample_format source_format; /* sample format in the file (PCM codecs) */
+    uint32_t bits_per_sample;    /* valid bits in the source, e.g. 20 in a 24-bit container */
+    int64_t frames;              /* total output frames, -1 if unknown */
+    uint32_t bitrate;            /* average bits per second, 0 if unknown */
+    int seekable;                /* 1 if segue_decoder_seek() works */
+    int big_endian;              /* 1 if the file stores samples big-endian */
+} segue_stream_info;
+
+/* Opens and probes `io`. `cfg` may be NULL (defaults).
+ * Returns SEGUE_OK, or SEGUE_ERR_UNKNOWN_FORMAT, SEGUE_ERR_CORRUPT,
+ * SEGUE_ERR_UNSUPPORTED, SEGUE_ERR_DRM, SEGUE_ERR_TOO_LARGE, SEGUE_ERR_IO,
+ * SEGUE_ERR_NO_MEMORY, SEGUE_ERR_INVALID_ARGUMENT. */
+SEGUE_API segue_status segue_decoder_open(segue_decoder **out, const segue_io *io,
+                                          const segue_decoder_config *cfg);
+/* NULL-safe; closes the io. */
+SEGUE_API void segue_decoder_destroy(segue_decoder *d);
+
+/* Stream properties; valid while the handle lives. */
+SEGUE_API const segue_stream_info *segue_decoder_info(const segue_decoder *d);
+/* Tags, pictures, gapless and loudness values read from the input. Owned by
+ * the decoder. */
+SEGUE_API const segue_metadata *segue_decoder_metadata(const segue_decoder *d);
+
+/* Reads up to `capacity` frames of interleaved float samples (nominal range
+ * [-1, 1); integer sources are scaled by 2^-(bits-1), so s16 and s24 round-trip
+ * exactly). Sets *frames to the count written.
+ * Returns SEGUE_OK (*frames > 0), SEGUE_END_OF_STREAM (*frames == 0), or an
+ * error; after an error the decoder stays usable only for destroy. */
+SEGUE_API segue_status segue_decoder_read_f32(segue_decoder *d, float *interleaved,
+                                              size_t capacity, size_t *frames);
+/* Same, into one array per channel (`planes` has `channels` entries). */
+SEGUE_API segue_status segue_decoder_read_f32_planar(segue_decoder *d, float *const *planes,
+                                                     size_t capacity, size_t *frames);
+
+/* Moves so the next read returns frame `frame` (0-based, in output frames).
+ * Returns SEGUE_ERR_NOT_SEEKABLE on pipes, SEGUE_ERR_INVALID_ARGUMENT past
+ * the end. */
+SEGUE_API segue_status segue_decoder_seek(segue_decoder *d, int64_t frame);
+
+/* Detail of the last error, e.g. "wav: 'fmt ' chunk is 12 bytes, need 16".
+ * Never NULL; "" if none. NULL-safe (returns a static text). */
+SEGUE_API const char *segue_decoder_last_error(const segue_decoder *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,48 @@
+/*
+ * simd/dsp_impl.h - internal to simd/: the per-ISA table initialisers and the
+ * scalar kernels, which the ISA files call for the tails their vector loops
+ * leave, so a tail can never drift from the specification.
+ */
+#ifndef SEGUE_SIMD_DSP_IMPL_H
+#define SEGUE_SIMD_DSP_IMPL_H
+
+#include "simd/dsp.h"
+
+/* Each overrides only the entries its ISA implements. The ISA ones must be
+ * called only when the host can run that ISA (segue_dsp_init_level checks):
+ * the whole translation unit is compiled for it, initialiser included. */
+void segue_dsp_init_scalar(segue_dsp *dsp);
+void segue_dsp_init_sse2(segue_dsp *dsp);
+void segue_dsp_init_avx2(segue_dsp *dsp);
+void segue_dsp_init_neon(segue_dsp *dsp);
+
+void segue_f32_to_s16_scalar(int16_t *dst, const float *src, size_t n);
+void segue_f32_to_s24_scalar(int32_t *dst, const float *src, size_t n);
+void segue_f32_to_s32_scalar(int32_t *dst, const float *src, size_t n);
+void segue_s16_to_f32_scalar(float *dst, const int16_t *src, size_t n);
+void segue_s32_to_f32_scalar(float *dst, const int32_t *src, size_t n, float scale);
+void segue_interleave2_f32_scalar(float *dst, const float *l, const float *r, size_t n);
+void segue_deinterleave2_f32_scalar(float *l, float *r, const float *src, size_t n);
+void segue_interleave_f32_scalar(float *dst, const float *const *planes, unsigned channels,
+                                 size_t n);
+void segue_deinterleave_f32_scalar(float *const *planes, const float *src, unsigned channels,
+                                   size_t n);
+void segue_scale_add_f32_scalar(float *dst, const float *src, float gain, size_t n);
+void segue_scale_f32_scalar(float *dst, const float *src, float gain, size_t n);
+
+/* Clip limits shared by every ISA: the vector code clamps in float with
+ * exactly these bounds before converting, as the scalar code does, so the
+ * conversion never sees an out-of-range value (SSE would return 0x80000000,
+ * NEON would saturate) and both paths agree bit for bit. */
+#define SEGUE_S16_MIN_F (-32768.0f)
+#define SEGUE_S16_MAX_F 32767.0f
+#define SEGUE_S16_SCALE_F 32768.0f
+#define SEGUE_S24_MIN_F (-8388608.0f)
+#define SEGUE_S24_MAX_F 8388607.0f
+#define SEGUE_S24_SCALE_F 8388608.0f
+#define SEGUE_S32_MIN_F (-2147483648.0f)
+#define SEGUE_S32_MAX_F 2147483520.0f
+#define SEGUE_S32_SCALE_F 2147483648.0f
+#define SEGUE_S16_INV_SCALE_F (1.0f / 32768.0f)
+
+#endif

@@ -34,7 +34,7 @@ build: deps
 	cmake --build build -j $(JOBS)
 
 demo: build
-	python3 tools/demo.py build/segue fixtures/demo build/demo
+	/usr/bin/python3 tools/demo.py build/segue fixtures/demo build/demo
 
 test: deps test-release test-asan test-aarch64
 
@@ -59,7 +59,7 @@ test-aarch64:
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSEGUE_BUILD_BENCH=ON -DSEGUE_BUILD_TESTS=OFF
 	cmake --build build-bench -j $(JOBS)
-	python3 tools/bench_table.py build-bench/bench/bench_dsp
+	/usr/bin/python3 tools/bench_table.py build-bench/bench/bench_dsp
 
 # libFuzzer with ASan+UBSan (clang); each target runs FUZZ_SECONDS on a
 # scratch copy of its seed corpus.
@@ -75,7 +75,7 @@ fuzz: deps
 	done
 
 fixtures:
-	python3 tools/make_fixtures.py fixtures
+	/usr/bin/python3 tools/make_fixtures.py fixtures
 
 clean:
 	rm -rf build build-asan build-aarch64 build-bench build-fuzz

@@ -35,8 +35,9 @@ int cli_usage_error(const char *command, const char *fmt, ...)
  * into place only by cli_output_commit(). "-" writes to stdout directly. */
 typedef struct cli_output {
     char *final_path;
-    char *temp_path;  /* NULL for stdout */
+    char *temp_path;  /* NULL when writing directly (stdout, a device, a FIFO) */
     FILE *file;
+    int seekable;     /* the file can seek (a regular file) */
 } cli_output;
 
 /* Returns 0 or an exit code (73) after printing the reason. Refuses to
@@ -49,6 +50,9 @@ void cli_output_discard(cli_output *out);
 
 /* Opens `path` ("-" = stdin) for reading; 0 or an exit code after printing. */
 int cli_open_input(segue_io *io, const char *path);
+
+/* Prints the version line; returns EXIT_OK. */
+int cli_print_version(void);
 
 /* Commands. argv[0] is the command name. */
 int cli_probe(int argc, char **argv);

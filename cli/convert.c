@@ -118,35 +118,58 @@ static int verify_output(const char *path, int64_t expect_frames, uint32_t chann
     return EXIT_OK;
 }
 
-static int run_transcode(const char *cmd, const convert_options *o)
+/* decode's default depth: keep what the source has, in s16, s24 or f32. */
+static segue_sample_format decode_default_format(const segue_stream_info *in)
 {
-    segue_transcode_config cfg;
-    segue_transcode_config_default(&cfg);
-    cfg.encoder.container = o->container;
-    cfg.encoder.sample_format = o->format;
-    cfg.encoder.sample_rate = (uint32_t)o->rate;
-    cfg.encoder.channels = (uint32_t)o->channels;
+    segue_sample_format f = in->source_format;
+    if (f == SEGUE_SAMPLE_F32 || f == SEGUE_SAMPLE_F64)
+        return SEGUE_SAMPLE_F32;
+    return segue_sample_format_bits(f) > 16 ? SEGUE_SAMPLE_S24 : SEGUE_SAMPLE_S16;
+}
+
+static int run_transcode(const char *cmd, const convert_options *o, int decode_defaults)
+{
     if (o->verify && strcmp(o->output, "-") == 0)
         return cli_usage_error(cmd, "--verify needs a file output, not '-'");
-
     segue_io src;
     int rc = cli_open_input(&src, o->input);
     if (rc)
         return rc;
+    /* Open the input before creating the output: a bad input then leaves
+     * nothing behind, and the output settings can follow the stream. */
+    segue_decoder *d = NULL;
+    segue_status st = segue_decoder_open(&d, &src, NULL);
+    if (st < 0) {
+        rc = cli_fail(st, o->input, segue_decoder_last_error(d));
+        segue_decoder_destroy(d);
+        return rc;
+    }
+    const segue_stream_info *in = segue_decoder_info(d);
+    int64_t frames = in->frames;
+    uint32_t channels = o->channels ? (uint32_t)o->channels : in->channels;
+
+    segue_transcode_config cfg;
+    segue_transcode_config_default(&cfg);
+    cfg.encoder.container = o->container;
+    cfg.encoder.sample_format = o->format;
+    if (decode_defaults && o->format == SEGUE_SAMPLE_NONE)
+        cfg.encoder.sample_format = decode_default_format(in);
+    cfg.encoder.sample_rate = (uint32_t)o->rate;
+    cfg.encoder.channels = (uint32_t)o->channels;
+
     cli_output out;
     rc = cli_output_open(&out, o->output, o->input);
     if (rc) {
-        if (src.close)
-            src.close(src.user);
+        segue_decoder_destroy(d);
         return rc;
     }
     segue_io dst;
     /* The sink only flushes on close; cli_output_commit() closes the file
      * and sees write errors that surface at fclose(). */
-    segue_io_from_stdio(&dst, out.file, out.temp_path != NULL, 0);
+    segue_io_from_stdio(&dst, out.file, out.seekable, 0);
 
     segue_transcoder *t = NULL;
-    segue_status st = segue_transcoder_open(&t, &src, &dst, &cfg);
+    st = segue_transcoder_open_decoder(&t, d, &dst, &cfg);
     if (st >= 0)
         st = segue_transcoder_run(t, NULL, NULL);
     if (st < 0) {
@@ -161,11 +184,8 @@ static int run_transcode(const char *cmd, const convert_options *o)
         segue_metadata_unmapped_at(unmapped, i, &what, &why);
         fprintf(stderr, "segue: warning: %s not carried over (%s)\n", what, why);
     }
-    const segue_stream_info *in = segue_transcoder_input_info(t);
-    int64_t frames = in->frames;
-    uint32_t channels = o->channels ? (uint32_t)o->channels : in->channels;
     segue_transcoder_destroy(t);
-    if (o->verify && strcmp(o->container ? o->container : "wav", "raw") != 0) {
+    if (o->verify && strcmp(o->container, "raw") != 0 && out.temp_path) {
         fflush(out.file);
         rc = verify_output(out.temp_path, frames, channels);
         if (rc) {
@@ -194,12 +214,14 @@ int cli_decode(int argc, char **argv)
 {
     convert_options o;
     memset(&o, 0, sizeof o);
-    int raw = 0, format_given = 0;
+    int raw = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             decode_help(stdout);
             return EXIT_OK;
+        } else if (strcmp(a, "--version") == 0) {
+            return cli_print_version();
         } else if (strcmp(a, "-o") == 0 || is_option(a, "--output")) {
             o.output = option_value(argc, argv, &i, "--output");
             if (!o.output)
@@ -210,7 +232,6 @@ int cli_decode(int argc, char **argv)
             if (o.format != SEGUE_SAMPLE_S16 && o.format != SEGUE_SAMPLE_S24 &&
                 o.format != SEGUE_SAMPLE_F32)
                 return cli_usage_error("decode ", "decode: --format must be s16, s24 or f32");
-            format_given = 1;
         } else if (strcmp(a, "--raw") == 0) {
             raw = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -226,33 +247,7 @@ int cli_decode(int argc, char **argv)
     if (!o.output)
         return cli_usage_error("decode ", "decode: missing -o OUT");
     o.container = raw ? "raw" : "wav";
-    if (!format_given) {
-        /* Pick the output depth from the source: probe it first. */
-        segue_io io;
-        int rc = cli_open_input(&io, o.input);
-        if (rc)
-            return rc;
-        if (strcmp(o.input, "-") == 0) {
-            o.format = SEGUE_SAMPLE_S16; /* stdin can be read once only */
-            if (io.close)
-                io.close(io.user);
-        } else {
-            segue_decoder *d = NULL;
-            segue_status st = segue_decoder_open(&d, &io, NULL);
-            if (st < 0) {
-                rc = cli_fail(st, o.input, segue_decoder_last_error(d));
-                segue_decoder_destroy(d);
-                return rc;
-            }
-            const segue_stream_info *in = segue_decoder_info(d);
-            segue_sample_format f = in->source_format;
-            o.format = (f == SEGUE_SAMPLE_F32 || f == SEGUE_SAMPLE_F64) ? SEGUE_SAMPLE_F32
-                       : segue_sample_format_bits(f) > 16             ? SEGUE_SAMPLE_S24
-                                                                      : SEGUE_SAMPLE_S16;
-            segue_decoder_destroy(d);
-        }
-    }
-    return run_transcode("decode ", &o);
+    return run_transcode("decode ", &o, 1);
 }
 
 int cli_convert(int argc, char **argv)
@@ -268,6 +263,8 @@ int cli_convert(int argc, char **argv)
             convert_help(stdout);
             return EXIT_OK;
         }
+        if (strcmp(a, "--version") == 0)
+            return cli_print_version();
         for (size_t k = 0; k < sizeof unavailable / sizeof unavailable[0]; k++)
             if (is_option(a, unavailable[k])) {
                 fprintf(stderr, "segue: convert: %s is not available in this version\n",
@@ -347,5 +344,5 @@ int cli_convert(int argc, char **argv)
     }
     if (strcmp(o.container, "raw") == 0 && o.format == SEGUE_SAMPLE_NONE)
         return cli_usage_error("convert ", "convert: raw output needs --format");
-    return run_transcode("convert ", &o);
+    return run_transcode("convert ", &o, 0);
 }

@@ -32,16 +32,19 @@ static void print_help(FILE *f)
           f);
 }
 
+int cli_print_version(void)
+{
+    printf("segue %s (simd: %s)\n", segue_version_string(), segue_cpu_level_name(segue_cpu_active()));
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     int i = 1;
     while (i < argc && argv[i][0] == '-' && argv[i][1] == '-') {
         const char *arg = argv[i];
-        if (strcmp(arg, "--version") == 0) {
-            printf("segue %s (simd: %s)\n", segue_version_string(),
-                   segue_cpu_level_name(segue_cpu_active()));
-            return EXIT_OK;
-        }
+        if (strcmp(arg, "--version") == 0)
+            return cli_print_version();
         if (strcmp(arg, "--help") == 0) {
             print_help(stdout);
             return EXIT_OK;

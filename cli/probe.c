@@ -133,6 +133,8 @@ int cli_probe(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--version") == 0)
+            return cli_print_version();
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             probe_help(stdout);
             return EXIT_OK;

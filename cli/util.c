@@ -60,9 +60,21 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 
 int cli_open_input(segue_io *io, const char *path)
 {
-    segue_status st = segue_io_from_path(io, path);
-    if (st < 0) {
-        fprintf(stderr, "segue: %s: cannot open: %s\n", path, strerror(errno ? errno : ENOENT));
+    struct stat sb;
+    if (strcmp(path, "-") != 0) {
+        if (stat(path, &sb) != 0) {
+            fprintf(stderr, "segue: %s: cannot open: %s\n", path, strerror(errno));
+            return EXIT_NOINPUT;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, "segue: %s: is a directory, not an audio file\n", path);
+            return EXIT_NOINPUT;
+        }
+    }
+    errno = 0;
+    if (segue_io_from_path(io, path) < 0) {
+        fprintf(stderr, "segue: %s: cannot open: %s\n", path,
+                errno ? strerror(errno) : "unknown error");
         return EXIT_NOINPUT;
     }
     return 0;
@@ -98,6 +110,16 @@ int cli_output_open(cli_output *out, const char *path, const char *input_path)
         return 0;
     }
     struct stat in_sb, out_sb;
+    if (stat(path, &out_sb) == 0 && !S_ISREG(out_sb.st_mode) && !S_ISDIR(out_sb.st_mode)) {
+        /* A device or FIFO (/dev/null, a named pipe) is written directly:
+         * renaming a temporary file over it would replace the node. */
+        out->file = fopen(path, "wb");
+        if (!out->file) {
+            fprintf(stderr, "segue: %s: cannot open for writing: %s\n", path, strerror(errno));
+            return EXIT_CANTCREAT;
+        }
+        return 0;
+    }
     if (input_path && strcmp(input_path, "-") != 0 && stat(input_path, &in_sb) == 0 &&
         stat(path, &out_sb) == 0 && in_sb.st_dev == out_sb.st_dev && in_sb.st_ino == out_sb.st_ino) {
         fprintf(stderr, "segue: %s: output is the input file; refusing to overwrite it\n", path);
@@ -133,6 +155,7 @@ int cli_output_open(cli_output *out, const char *path, const char *input_path)
     umask(mask);
     fchmod(fd, 0666 & ~mask);
     out->file = fdopen(fd, "wb");
+    out->seekable = 1;
     if (!out->file) {
         close(fd);
         unlink(out->temp_path);
@@ -156,9 +179,11 @@ int cli_output_commit(cli_output *out)
         return EXIT_IOERR;
     if (!out->temp_path) {
         int bad = fflush(out->file) != 0 || ferror(out->file);
+        if (out->file != stdout)
+            bad |= fclose(out->file) != 0;
         out->file = NULL;
         if (bad) {
-            fprintf(stderr, "segue: writing to standard output failed\n");
+            fprintf(stderr, "segue: writing the output failed: %s\n", strerror(errno));
             return EXIT_IOERR;
         }
         return 0;

@@ -317,8 +317,17 @@ static segue_status read_common(segue_decoder *d, float *interleaved, float *con
         if (want == 0)
             break;
         segue_status st = fill_pending(d);
-        if (st == SEGUE_END_OF_STREAM)
+        if (st == SEGUE_END_OF_STREAM) {
+            if (d->cfg.strict && d->info.frames >= 0 && d->position < d->info.frames) {
+                d->failed = segue_error_set(&d->err, SEGUE_ERR_CORRUPT,
+                                            "%s: truncated: stream ended after %lld of %lld frames",
+                                            d->demuxer->name, (long long)d->position,
+                                            (long long)d->info.frames);
+                *frames = done;
+                return d->failed;
+            }
             break;
+        }
         if (st < 0) {
             d->failed = st;
             *frames = done;

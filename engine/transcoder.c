@@ -21,6 +21,7 @@ struct segue_transcoder {
     float *chunk;
     size_t chunk_frames;
     uint64_t done;
+    int length_announced; /* the encoder was told the input length */
     int finished;
     segue_status failed;
 };
@@ -37,18 +38,17 @@ void segue_transcode_config_default(segue_transcode_config *cfg)
     cfg->chunk_frames = 4096;
 }
 
-static segue_status open_parts(segue_transcoder *t, const segue_io *src, const segue_io *dst)
+static void close_io(const segue_io *io)
 {
-    segue_decoder_config dcfg = t->cfg.decoder;
-    dcfg.allocator = &t->allocator;
-    segue_status st = segue_decoder_open(&t->decoder, src, &dcfg);
-    if (st < 0) {
-        /* The sink is ours now; close it without writing anything. */
-        if (dst->close)
-            dst->close(dst->user);
-        return segue_error_set(&t->err, st, "%s", segue_decoder_last_error(t->decoder));
-    }
+    if (io && io->close)
+        io->close(io->user);
+}
+
+/* Opens the encoder for the open decoder t->decoder. */
+static segue_status open_encoder(segue_transcoder *t, const segue_io *dst)
+{
     const segue_stream_info *in = segue_decoder_info(t->decoder);
+    segue_status st;
 
     segue_encoder_config ecfg = t->cfg.encoder;
     ecfg.allocator = &t->allocator;
@@ -68,17 +68,18 @@ static segue_status open_parts(segue_transcoder *t, const segue_io *src, const s
     }
     if (!ecfg.metadata)
         ecfg.metadata = segue_decoder_metadata(t->decoder);
-    ecfg.total_frames = in->frames;
+    /* A seekable sink gets its sizes back-patched at finish; a pipe needs
+     * them up front, so it is told the input length when that is known. */
+    t->length_announced = !dst->seek && in->frames >= 0;
+    ecfg.total_frames = t->length_announced ? in->frames : -1;
     if (ecfg.sample_rate != in->sample_rate) {
-        if (dst->close)
-            dst->close(dst->user);
+        close_io(dst);
         return segue_error_set(&t->err, SEGUE_ERR_UNSUPPORTED,
                                "resampling %u Hz -> %u Hz is not available in this build",
                                in->sample_rate, ecfg.sample_rate);
     }
     if (ecfg.channels != in->channels) {
-        if (dst->close)
-            dst->close(dst->user);
+        close_io(dst);
         return segue_error_set(&t->err, SEGUE_ERR_UNSUPPORTED,
                                "channel conversion %u -> %u is not available in this build",
                                in->channels, ecfg.channels);
@@ -96,26 +97,16 @@ static segue_status open_parts(segue_transcoder *t, const segue_io *src, const s
     return SEGUE_OK;
 }
 
-segue_status segue_transcoder_open(segue_transcoder **out, const segue_io *src, const segue_io *dst,
-                                   const segue_transcode_config *cfg)
+/* Allocates the handle; on failure closes what it was given. */
+static segue_status create(segue_transcoder **out, const segue_transcode_config *cfg,
+                           const segue_io *src, segue_decoder *decoder, const segue_io *dst)
 {
-    if (!out || !src || !dst) {
-        if (out)
-            *out = NULL;
-        if (src && src->close)
-            src->close(src->user);
-        if (dst && dst->close)
-            dst->close(dst->user);
-        return SEGUE_ERR_INVALID_ARGUMENT;
-    }
-    *out = NULL;
     const segue_allocator *a = segue_allocator_or_default(cfg ? cfg->allocator : NULL);
     segue_transcoder *t = segue_mem_calloc(a, 1, sizeof *t);
     if (!t) {
-        if (src->close)
-            src->close(src->user);
-        if (dst->close)
-            dst->close(dst->user);
+        close_io(src);
+        segue_decoder_destroy(decoder);
+        close_io(dst);
         return SEGUE_ERR_NO_MEMORY;
     }
     t->allocator = *a;
@@ -124,10 +115,55 @@ segue_status segue_transcoder_open(segue_transcoder **out, const segue_io *src, 
         size_t n = cfg->struct_size < sizeof t->cfg ? cfg->struct_size : sizeof t->cfg;
         memcpy(&t->cfg, cfg, n);
     }
+    t->decoder = decoder;
     *out = t;
-    segue_status st = open_parts(t, src, dst);
+    return SEGUE_OK;
+}
+
+segue_status segue_transcoder_open(segue_transcoder **out, const segue_io *src, const segue_io *dst,
+                                   const segue_transcode_config *cfg)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !src || !dst) {
+        close_io(src);
+        close_io(dst);
+        return SEGUE_ERR_INVALID_ARGUMENT;
+    }
+    segue_status st = create(out, cfg, src, NULL, dst);
+    if (st < 0)
+        return st;
+    segue_transcoder *t = *out;
+    segue_decoder_config dcfg = t->cfg.decoder;
+    dcfg.allocator = &t->allocator;
+    st = segue_decoder_open(&t->decoder, src, &dcfg);
+    if (st < 0) {
+        close_io(dst); /* ours now; nothing was written to it */
+        t->failed = st;
+        return segue_error_set(&t->err, st, "%s", segue_decoder_last_error(t->decoder));
+    }
+    st = open_encoder(t, dst);
     if (st < 0)
         t->failed = st;
+    return st;
+}
+
+segue_status segue_transcoder_open_decoder(segue_transcoder **out, segue_decoder *decoder,
+                                           const segue_io *dst, const segue_transcode_config *cfg)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !decoder || !dst || !segue_decoder_info(decoder)) {
+        segue_decoder_destroy(decoder);
+        close_io(dst);
+        return SEGUE_ERR_INVALID_ARGUMENT;
+    }
+    segue_status st = create(out, cfg, NULL, decoder, dst);
+    if (st < 0)
+        return st;
+    st = open_encoder(*out, dst);
+    if (st < 0)
+        (*out)->failed = st;
     return st;
 }
 
@@ -157,6 +193,15 @@ segue_status segue_transcoder_step(segue_transcoder *t)
         return segue_error_set(&t->err, st, "%s", segue_decoder_last_error(t->decoder));
     }
     if (st == SEGUE_END_OF_STREAM) {
+        const segue_stream_info *in = segue_decoder_info(t->decoder);
+        if (t->length_announced && t->done != (uint64_t)in->frames) {
+            /* The header already on the pipe promised in->frames. */
+            t->failed = SEGUE_ERR_CORRUPT;
+            return segue_error_set(&t->err, SEGUE_ERR_CORRUPT,
+                                   "input is truncated: it ended after %llu of the %lld frames "
+                                   "its header declares",
+                                   (unsigned long long)t->done, (long long)in->frames);
+        }
         st = segue_encoder_finish(t->encoder);
         if (st < 0) {
             t->failed = st;

@@ -33,6 +33,12 @@ SEGUE_API void segue_transcode_config_default(segue_transcode_config *cfg);
 SEGUE_API segue_status segue_transcoder_open(segue_transcoder **out, const segue_io *src,
                                              const segue_io *dst,
                                              const segue_transcode_config *cfg);
+/* The same from a decoder already opened (e.g. to inspect its stream info
+ * before choosing output settings). Takes ownership of `decoder` whatever
+ * the result; cfg->decoder is ignored. */
+SEGUE_API segue_status segue_transcoder_open_decoder(segue_transcoder **out, segue_decoder *decoder,
+                                                     const segue_io *dst,
+                                                     const segue_transcode_config *cfg);
 /* NULL-safe; closes both io. An unfinished output is left incomplete. */
 SEGUE_API void segue_transcoder_destroy(segue_transcoder *t);
 

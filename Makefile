@@ -52,7 +52,7 @@ test-asan:
 # NEON kernels: cross-built for aarch64, equivalence test run under qemu.
 test-aarch64:
 	cmake -S . -B build-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64.cmake \
-	  -DCMAKE_BUILD_TYPE=Release -DSEGUE_BUILD_CLI=OFF $(CMAKE_COMMON)
+	  -DCMAKE_BUILD_TYPE=Release -DSEGUE_BUILD_CLI=OFF -DSEGUE_DECODE_ONLY=ON $(CMAKE_COMMON)
 	cmake --build build-aarch64 -j $(JOBS)
 	ctest --test-dir build-aarch64 --output-on-failure
 

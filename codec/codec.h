@@ -26,15 +26,38 @@ typedef struct segue_codec_params {
     uint32_t bits_per_sample;          /* valid bits (<= the format's bits) */
     uint32_t block_align;              /* bytes per frame (PCM) or per packet */
     uint32_t max_packet_frames;        /* largest packet in frames; sizes buffers */
-    const uint8_t *extradata;          /* codec setup bytes; may be NULL */
+    const uint8_t *extradata;          /* codec setup bytes; may be NULL. Decoders:
+                                          from the demuxer (FLAC STREAMINFO, Vorbis
+                                          headers, OpusHead). Encoders: set by
+                                          encoder_init, owned by the codec. */
     size_t extradata_size;
+    /* Encoders: frames of priming the codec adds before the first input
+     * frame (MP3 encoder delay, Opus pre-skip), set by encoder_init. */
+    uint32_t encoder_delay;
+    /* Encoders: the input length when known (-1 otherwise), for headers
+     * written up front (FLAC total samples, the MP3 Info tag on a pipe). */
+    int64_t total_frames;
+    /* Encoders: the whole encoder config, for codec settings (bitrate,
+     * quality, compression level...). NULL for decoders. */
+    const struct segue_encoder_config *encoder_config;
 } segue_codec_params;
+
+/* segue_packet.flags */
+enum {
+    /* Not audio: the final version of the codec's stream header, emitted by
+     * an encoder when it is flushed (FLAC STREAMINFO with MD5 and sizes, the
+     * MP3 LAME/Info tag frame). The muxer back-patches it when it can seek. */
+    SEGUE_PACKET_HEADER_UPDATE = 1
+};
 
 typedef struct segue_packet {
     const uint8_t *data;
     size_t size;
-    int64_t pts;      /* first frame of the packet, -1 if unknown */
+    int64_t pts;      /* first frame of the packet, -1 if unknown; encoders
+                         count from the start of the coded stream, delay
+                         included */
     uint32_t frames;  /* frames it decodes to, 0 if the codec must tell */
+    unsigned flags;   /* SEGUE_PACKET_* */
 } segue_packet;
 
 enum { SEGUE_CODEC_DECODE = 1, SEGUE_CODEC_ENCODE = 2 };

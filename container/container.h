@@ -51,6 +51,8 @@ typedef struct segue_mux_ctx {
     const segue_metadata *metadata;   /* may be NULL */
     segue_metadata *unmapped;         /* add_unmapped() what cannot be written */
     const segue_encoder_config *cfg;
+    uint64_t input_frames;            /* frames the caller has written so far;
+                                         final when finish() is called */
 } segue_mux_ctx;
 
 typedef struct segue_muxer_desc {

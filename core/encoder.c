@@ -1,6 +1,7 @@
 /* core/encoder.c - the push encoder: PCM -> codec -> muxer (encoder.h). */
 #include <segue/encoder.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -44,6 +45,9 @@ void segue_encoder_config_default(segue_encoder_config *cfg)
     cfg->sample_format = SEGUE_SAMPLE_S16;
     cfg->total_frames = -1;
     cfg->rf64 = SEGUE_RF64_AUTO;
+    cfg->quality = NAN;
+    cfg->compression_level = -1;
+    cfg->id3v2_version = 3;
 }
 
 static void copy_config(segue_encoder_config *dst, const segue_encoder_config *src)
@@ -88,6 +92,8 @@ static segue_status open_parts(segue_encoder *e, const segue_io *io)
     e->params.channel_mask = e->cfg.channel_mask;
     e->params.sample_format = e->cfg.sample_format;
     e->params.max_packet_frames = ENCODER_PACKET_FRAMES;
+    e->params.total_frames = e->cfg.total_frames;
+    e->params.encoder_config = &e->cfg;
     st = e->muxer->setup(&e->cfg, &e->params, &e->err);
     if (st < 0)
         return st;
@@ -232,6 +238,7 @@ segue_status segue_encoder_write_f32(segue_encoder *e, const float *interleaved,
         interleaved += n * ch;
         frames -= n;
         e->frames_written += n;
+        e->ctx.input_frames = e->frames_written;
     }
     return SEGUE_OK;
 }
@@ -260,6 +267,7 @@ segue_status segue_encoder_write_f32_planar(segue_encoder *e, const float *const
             return st;
         offset += n;
         e->frames_written += n;
+        e->ctx.input_frames = e->frames_written;
     }
     return SEGUE_OK;
 }

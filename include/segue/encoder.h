@@ -29,6 +29,22 @@ typedef enum segue_rf64_mode {
     SEGUE_RF64_ALWAYS = 2 /* always write RF64 with a ds64 chunk */
 } segue_rf64_mode;
 
+/* How a lossy encoder spends bits. */
+typedef enum segue_rate_control {
+    SEGUE_RC_DEFAULT = 0, /* the codec's recommended mode */
+    SEGUE_RC_CBR = 1,     /* constant bitrate: `bitrate` */
+    SEGUE_RC_ABR = 2,     /* average bitrate: `bitrate` (MP3 ABR, Vorbis managed) */
+    SEGUE_RC_VBR = 3      /* variable: `quality` (MP3, Vorbis) or `bitrate` target (Opus) */
+} segue_rate_control;
+
+/* Channel coding of stereo encoders (MP3). */
+typedef enum segue_stereo_mode {
+    SEGUE_STEREO_DEFAULT = 0, /* joint stereo for 2 channels */
+    SEGUE_STEREO_JOINT = 1,
+    SEGUE_STEREO_PLAIN = 2,   /* independent left/right */
+    SEGUE_STEREO_MONO = 3     /* downmix to one channel */
+} segue_stereo_mode;
+
 typedef struct segue_encoder_config {
     size_t struct_size;               /* sizeof(segue_encoder_config) */
     const segue_allocator *allocator; /* NULL: malloc/free */
@@ -41,6 +57,15 @@ typedef struct segue_encoder_config {
     int64_t total_frames;             /* -1 (default) if unknown; lets a pipe get exact sizes */
     segue_rf64_mode rf64;             /* wav only */
     const segue_metadata *metadata;   /* tags to write; NULL: none. Copied. */
+    /* Lossy and lossless codec settings; each codec documents its ranges and
+     * rejects values outside them with SEGUE_ERR_INVALID_ARGUMENT. */
+    segue_rate_control rate_control;  /* default SEGUE_RC_DEFAULT */
+    uint32_t bitrate;                 /* bits per second; 0: codec default */
+    float quality;                    /* VBR quality (MP3: V0..V9, 0 best; Vorbis: -1..10);
+                                         NaN (the default): codec default */
+    int compression_level;            /* FLAC 0..8; -1 (default): codec default */
+    segue_stereo_mode stereo_mode;
+    int id3v2_version;                /* MP3 tags: 3 (default) or 4 */
 } segue_encoder_config;
 
 /* Fills `cfg` with the defaults. */

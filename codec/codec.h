@@ -67,6 +67,10 @@ typedef struct segue_codec_desc {
     const char *long_name;
     unsigned caps;        /* SEGUE_CODEC_DECODE | SEGUE_CODEC_ENCODE */
     size_t priv_size;
+    /* Encoders: the sample rates they take, ascending, 0-terminated; NULL
+     * for any. The transcoder resamples other inputs to the nearest rate
+     * at or above the input's (or the highest). */
+    const uint32_t *encoder_rates;
 
     /* Decoder. init validates `p` and allocates what decode needs. */
     segue_status (*decoder_init)(void *priv, const segue_codec_params *p,

@@ -30,6 +30,7 @@
 #define AIFF_MAX_CHANNELS 32u
 #define AIFF_MAX_RATE 768000u
 #define AIFF_PACKET_FRAMES 4096u
+#define AIFF_COMM_MAX 4096u
 
 static int fourcc_is(const uint8_t *p, const char *id) { return memcmp(p, id, 4) == 0; }
 
@@ -377,6 +378,7 @@ static segue_status aiff_demux_open(void *priv, segue_demux_ctx *ctx, segue_code
     const int seekable = segue_reader_seekable(r);
     const int64_t file_size = segue_reader_size(r);
     const int strict = strict_mode(ctx);
+    const int64_t start = segue_reader_tell(r); /* offsets are absolute */
 
     uint8_t h[12];
     size_t got = 0;
@@ -397,6 +399,9 @@ static segue_status aiff_demux_open(void *priv, segue_demux_ctx *ctx, segue_code
         return segue_error_set(ctx->err, SEGUE_ERR_UNKNOWN_FORMAT, "aiff: FORM type %s is not AIFF or AIFC",
                                fourcc_text(h + 8, t));
     const int aifc = fourcc_is(h + 8, "AIFC");
+    /* The FORM size bounds the chunk walk once the audio is found, so bytes
+     * appended after the FORM (an ID3v1 tag) are not read as chunks. */
+    const uint64_t form_end = (uint64_t)start + 8 + segue_rb32(h + 4);
 
     int have_comm = 0, have_ssnd = 0;
     aiff_comm comm;
@@ -414,6 +419,8 @@ static segue_status aiff_demux_open(void *priv, segue_demux_ctx *ctx, segue_code
         if (got == 0)
             break;
         int audio_found = have_comm && have_ssnd;
+        if (audio_found && (uint64_t)at >= form_end)
+            break;
         if (got < 8 || !fourcc_printable(ch)) {
             if (audio_found && !strict)
                 break; /* trailing bytes after the audio */
@@ -439,6 +446,12 @@ static segue_status aiff_demux_open(void *priv, segue_demux_ctx *ctx, segue_code
 
         if (fourcc_is(ch, "COMM") && !have_comm) {
             uint64_t need = aifc ? 22 : 18;
+            /* COMM is 18..~280 bytes (the pstring is at most 255); a huge
+             * size is damage, caught before its bytes are trusted. */
+            if (size > AIFF_COMM_MAX)
+                return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
+                                       "aiff: COMM chunk of %llu bytes is implausibly large",
+                                       (unsigned long long)size);
             if (size < 18 || (aifc && size < 22 && size != 18))
                 return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT, "aiff: COMM chunk is %llu bytes, need %llu",
                                        (unsigned long long)size, (unsigned long long)need);

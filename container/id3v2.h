@@ -21,6 +21,8 @@
  * segue/metadata.h), other text frames under their frame id, TXXX under its
  * description, pictures, and ReplayGain TXXX values into the loudness record.
  * Compressed or encrypted frames are listed with segue_metadata_add_unmapped().
+ * A key/value pair `m` already holds is not added again (files often carry
+ * the same title in a native chunk and in an ID3 tag).
  *
  * Every declared size is checked against the bytes that remain; nothing is
  * read outside data[0..size). Temporary buffers come from `a` and are freed

@@ -17,18 +17,22 @@
  *     stops at the data chunk, so LIST/id3 chunks placed after the audio are
  *     not read (they cannot be, without buffering the whole stream).
  *   - Damage after the audio on a seekable file (trailing garbage, a
- *     truncated last chunk) ends the chunk scan quietly unless cfg->strict.
+ *     truncated last chunk) ends the chunk scan quietly unless cfg->strict;
+ *     so does reaching the end the RIFF size gives (bytes appended after
+ *     the RIFF, such as an ID3v1 tag, are not chunks).
  *   - A damaged id3 tag is recorded in the unmapped list (strict: an error);
  *     the audio is still decoded.
  *   - Unknown-length markers: a plain RIFF data size of 0xFFFFFFFF, or 0 with
  *     a RIFF size of 0 or 0xFFFFFFFF (ffmpeg/sox writing to a pipe), and an
- *     RF64 ds64 data size of all ones mean "to the end of the stream".
+ *     RF64 ds64 data size of 0 (ffmpeg's pipe output) or all ones mean "to
+ *     the end of the stream".
  *   - A trailing partial frame is dropped.
  */
 #include <string.h>
 
 #include "container/container.h"
 #include "container/id3v2.h"
+#include "container/wav_internal.h"
 #include "core/alloc.h"
 
 #define WAV_MAX_CHANNELS 32u
@@ -128,7 +132,7 @@ typedef struct wav_format {
     segue_sample_format sample_format;
 } wav_format;
 
-/* Validates a fmt chunk body (`have` bytes of a `chunk_size`-byte chunk). */
+/* Validates a fmt chunk: `b` holds its first min(chunk_size, 40) bytes. */
 static segue_status parse_fmt(segue_error *err, const uint8_t *b, uint32_t chunk_size,
                               wav_format *f)
 {
@@ -237,6 +241,7 @@ typedef struct wav_demux {
 typedef struct wav_scan {
     int rf64;               /* RF64 or BW64 header */
     int have_ds64;
+    uint64_t ds64_riff;
     uint64_t ds64_data;
     struct {
         uint8_t id[4];
@@ -417,6 +422,7 @@ static segue_status parse_ds64(segue_demux_ctx *ctx, wav_scan *s, uint64_t size)
     if (st < 0)
         return st;
     s->have_ds64 = 1;
+    s->ds64_riff = segue_rl64(b);
     s->ds64_data = segue_rl64(b + 8);
     uint64_t table_len = segue_rl32(b + 24);
     uint64_t left = size - WAV_DS64_BODY;
@@ -469,9 +475,9 @@ static void wav_demux_close(void *priv, segue_demux_ctx *ctx)
     w->packet = NULL;
 }
 
-/* Sets up the data chunk in the scan state, resolving sizes. */
-static segue_status note_data_chunk(segue_demux_ctx *ctx, wav_scan *s, int64_t body_start,
-                                    uint32_t size32)
+/* Records the data chunk in the scan state and decides whether its size is
+ * real or an "unknown length" marker. */
+static void note_data_chunk(segue_demux_ctx *ctx, wav_scan *s, int64_t body_start, uint32_t size32)
 {
     s->have_data = 1;
     s->data_start = body_start;
@@ -479,17 +485,16 @@ static segue_status note_data_chunk(segue_demux_ctx *ctx, wav_scan *s, int64_t b
     s->data_unbounded = 0;
     if (s->rf64 && size32 == 0xFFFFFFFFu) {
         /* [3306] 2.3: the real size is in ds64. */
-        if (s->have_ds64 && s->ds64_data <= (uint64_t)INT64_MAX / 2)
+        if (s->have_ds64 && s->ds64_data != 0 && s->ds64_data <= (uint64_t)INT64_MAX / 2)
             s->data_size = s->ds64_data;
         else
-            s->data_unbounded = 1; /* no ds64, or all ones ("unknown"), or absurd */
+            s->data_unbounded = 1; /* no ds64, 0 (ffmpeg's "unknown" on a pipe), all ones, absurd */
     } else if (!s->rf64 && (size32 == 0xFFFFFFFFu ||
                             (size32 == 0 && (s->riff_size32 == 0 || s->riff_size32 == 0xFFFFFFFFu)))) {
         s->data_unbounded = 1;
     } else if (!s->rf64 && size32 == 0 && !segue_reader_seekable(ctx->reader)) {
         s->data_unbounded = 1;
     }
-    return SEGUE_OK;
 }
 
 static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec_params *params)
@@ -501,6 +506,7 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
     const int seekable = segue_reader_seekable(r);
     const int64_t file_size = segue_reader_size(r);
     const int strict = strict_mode(ctx);
+    const int64_t start = segue_reader_tell(r); /* offsets are absolute */
 
     uint8_t h[12];
     size_t got = 0;
@@ -527,10 +533,17 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
                                fourcc_printable(h + 8) ? (const char *)h + 8 : "????");
     s.rf64 = !fourcc_is(h, "RIFF");
     s.riff_size32 = segue_rl32(h + 4);
+    /* Where the RIFF ends, when its size is a real one: bytes after it
+     * (an appended ID3v1 tag, padding from a copy tool) are not chunks. */
+    uint64_t riff_end = UINT64_MAX;
+    if (!s.rf64 && s.riff_size32 != 0 && s.riff_size32 != 0xFFFFFFFFu)
+        riff_end = (uint64_t)start + 8 + s.riff_size32;
 
     /* Chunk walk. Each pass consumes at least 8 bytes of input. */
     for (;;) {
         int64_t at = segue_reader_tell(r);
+        if (s.have_data && s.have_fmt && (uint64_t)at >= riff_end)
+            break;
         uint8_t ch[8];
         got = 0;
         if ((st = segue_reader_read_some(r, ch, sizeof ch, &got)) < 0)
@@ -583,6 +596,8 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
             if (s.rf64 && !s.have_ds64 && !s.have_fmt && !s.have_data) {
                 if ((st = parse_ds64(ctx, &s, size)) < 0)
                     return st;
+                if (s.ds64_riff >= 4 && s.ds64_riff <= (uint64_t)INT64_MAX / 2)
+                    riff_end = (uint64_t)start + 8 + s.ds64_riff;
                 continue;
             }
         } else if (fourcc_is(ch, "fmt ") && !s.have_fmt) {
@@ -599,7 +614,7 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
             size_t take = size < sizeof fb ? (size_t)size : sizeof fb;
             if ((st = read_exact(ctx, fb, take, "'fmt ' chunk")) < 0)
                 return st;
-            if ((st = parse_fmt(ctx->err, fb, size > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)size, &s.fmt)) < 0)
+            if ((st = parse_fmt(ctx->err, fb, (uint32_t)size, &s.fmt)) < 0) /* <= WAV_FMT_MAX */
                 return st;
             s.have_fmt = 1;
             if ((st = skip_exact(ctx, size - take, "'fmt ' chunk")) < 0 ||
@@ -777,7 +792,10 @@ const segue_demuxer_desc segue_demuxer_wav = {
  *   LIST/INFO              the text tags INFO can carry
  *   data size ...          then a pad byte if the data size is odd
  * Sizes not known at open are written as 0xFFFFFFFF ("to end of stream", as
- * ffmpeg and sox write to pipes) and back-patched at finish when possible.
+ * ffmpeg and sox write to pipes; in an RF64 ds64 they are 0, as ffmpeg
+ * writes, since its reader rejects all-ones) and back-patched at finish when
+ * the sink can seek. An odd data size gets its pad byte, except on a pipe
+ * with unknown length, where readers would take the pad for audio.
  */
 
 typedef struct wav_mux {
@@ -791,18 +809,6 @@ typedef struct wav_mux {
     uint64_t data_bytes;
     uint32_t block_align;
 } wav_mux;
-
-/* Internal, not part of the public API; declared here and in
- * tests/unit/test_wav.c, which checks the switch logic without writing
- * 4 GiB. Decides the header form for a RIFF size (the 64-bit value counted
- * from "WAVE" on, UINT64_MAX if not known):
- *   at open:   ALWAYS -> RF64; AUTO -> RF64 only on an unseekable sink whose
- *              size is known to be too large (a seekable one is converted at
- *              finish); NEVER -> TOO_LARGE if the known size is too large.
- *   at finish: ALWAYS -> RF64; AUTO -> RF64 when too large; NEVER -> TOO_LARGE
- *              when too large.
- * Returns 1 (RF64), 0 (RIFF) or SEGUE_ERR_TOO_LARGE. */
-int segue_wav_rf64_decision(int mode, int at_finish, int seekable, uint64_t riff_size);
 
 int segue_wav_rf64_decision(int mode, int at_finish, int seekable, uint64_t riff_size)
 {
@@ -1069,7 +1075,7 @@ static segue_status wav_mux_open(void *priv, segue_mux_ctx *ctx, const segue_cod
     size_t n = 12;
     if (rf64_now) {
         if (riff_known == UINT64_MAX)
-            put_ds64(hdr + n, UINT64_MAX, UINT64_MAX, UINT64_MAX); /* length unknown */
+            put_ds64(hdr + n, 0, 0, 0); /* length unknown: zeros, as ffmpeg writes to pipes */
         else
             put_ds64(hdr + n, riff_known, expected, frames);
         n += 36;

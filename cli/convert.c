@@ -1,5 +1,6 @@
 /* cli/convert.c - `segue convert` and `segue decode`: both are a transcode
  * into a temporary file that is renamed into place only when complete. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -8,11 +9,65 @@
 
 typedef struct convert_options {
     const char *input, *output;
-    const char *container;             /* NULL: from the output extension */
+    const char *container;             /* muxer name */
+    const char *codec;                 /* NULL: the muxer's default */
     segue_sample_format format;        /* NONE: as the input (convert) */
     unsigned long rate, channels;      /* 0: as the input */
+    unsigned long bitrate_kbps;        /* 0: codec default */
+    float quality;                     /* NaN: codec default */
+    int compression_level;             /* -1: codec default */
+    segue_rate_control mode;
+    segue_stereo_mode stereo;
+    int id3v2_version;
     int verify;
 } convert_options;
+
+/* Output formats: the --codec names and file extensions that select them. */
+static const struct output_format {
+    const char *codec_option; /* --codec NAME */
+    const char *extensions;   /* space-separated */
+    const char *container;
+    const char *codec;        /* NULL: the container's default */
+    int lossy;
+} output_formats[] = {
+    {"wav", "wav wave", "wav", NULL, 0},
+    {"raw", "raw pcm", "raw", NULL, 0},
+    {"flac", "flac", "flac", NULL, 0},
+    {"vorbis", "ogg oga", "ogg", "vorbis", 1},
+    {"opus", "opus", "ogg", "opus", 1},
+    {"mp3", "mp3", "mp3", "mp3", 1},
+    {"aac", "m4a aac mp4", NULL, NULL, 1}, /* not available in this version */
+};
+
+static const struct output_format *output_by_codec(const char *name)
+{
+    for (size_t i = 0; i < sizeof output_formats / sizeof output_formats[0]; i++)
+        if (strcasecmp(output_formats[i].codec_option, name) == 0)
+            return &output_formats[i];
+    return NULL;
+}
+
+static const struct output_format *output_by_extension(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash))
+        return NULL;
+    const char *ext = dot + 1;
+    size_t len = strlen(ext);
+    for (size_t i = 0; i < sizeof output_formats / sizeof output_formats[0]; i++) {
+        const char *e = output_formats[i].extensions;
+        while (*e) {
+            size_t n = strcspn(e, " ");
+            if (n == len && strncasecmp(e, ext, n) == 0)
+                return &output_formats[i];
+            e += n;
+            while (*e == ' ')
+                e++;
+        }
+    }
+    return NULL;
+}
 
 static void decode_help(FILE *f)
 {
@@ -35,33 +90,32 @@ static void convert_help(FILE *f)
 {
     fputs("usage: segue convert IN OUT [options]\n"
           "\n"
-          "Converts IN to OUT. The output format comes from OUT's extension\n"
-          "(.wav, .raw) or from --codec. Tags are carried over where the output\n"
-          "format can hold them; anything it cannot is reported as a warning.\n"
+          "Converts IN to OUT. The output format comes from --codec or OUT's\n"
+          "extension (.wav .raw .flac .ogg .opus .mp3). Tags and pictures are\n"
+          "carried over where the output format can hold them; anything it cannot\n"
+          "is reported as a warning.\n"
           "\n"
-          "  --codec NAME       output format: wav, raw (mp3, aac, opus, vorbis and\n"
-          "                     flac are not available in this version)\n"
-          "  --format FMT       PCM sample format: u8, s16, s24, s32, f32, f64\n"
-          "                     (default: as the input)\n"
-          "  --rate HZ          output sample rate (must equal the input's in this\n"
-          "                     version: resampling is not available yet)\n"
+          "  --codec NAME       wav, raw, flac, vorbis, opus or mp3 (aac: not available\n"
+          "                     in this version)\n"
+          "  --format FMT       PCM sample format: u8, s16, s24, s32, f32, f64; for FLAC\n"
+          "                     s16 or s24 (default: as the input, FLAC at most s24)\n"
+          "  --bitrate KBPS     MP3: constant bitrate (8..320); Opus: target bitrate;\n"
+          "                     Vorbis: average bitrate\n"
+          "  --quality Q        MP3: VBR V0..V9 (0 best, default V2); Vorbis: -1..10\n"
+          "  --mode cbr|abr|vbr rate control (MP3: vbr unless --bitrate; Opus: vbr)\n"
+          "  --compression N    FLAC compression level 0..8 (default 5)\n"
+          "  --stereo joint|plain|mono   MP3 channel coding (default joint)\n"
+          "  --id3v2.4          MP3: write ID3v2.4 instead of ID3v2.3\n"
+          "  --rate HZ          output sample rate (resampled with libsoxr); by default\n"
+          "                     the input's, or the nearest rate the codec takes\n"
+          "                     (Opus: 48000; MP3: an MPEG rate)\n"
           "  --channels N       output channels (must equal the input's in this version)\n"
           "  --verify           decode the output again and check its length\n"
+          "                     (formats segue can decode: wav, flac, ogg, opus)\n"
           "\n"
-          "Not available in this version (exit 69): --profile, --bitrate, --quality,\n"
-          "--normalize, --start, --duration, --fade.\n",
+          "Not available in this version (exit 69): --profile, --normalize, --start,\n"
+          "--duration, --fade.\n",
           f);
-}
-
-/* Extensions of formats segue will write but cannot in this version. */
-static int is_future_output(const char *ext)
-{
-    static const char *const future[] = {"mp3", "m4a", "aac", "mp4", "opus", "ogg",
-                                         "oga", "flac", "at3", "oma", "aiff", "aif"};
-    for (size_t i = 0; i < sizeof future / sizeof future[0]; i++)
-        if (strcasecmp(ext, future[i]) == 0)
-            return 1;
-    return 0;
 }
 
 static int parse_ulong(const char *cmd, const char *opt, const char *v, unsigned long max,
@@ -151,7 +205,20 @@ static int run_transcode(const char *cmd, const convert_options *o, int decode_d
     segue_transcode_config cfg;
     segue_transcode_config_default(&cfg);
     cfg.encoder.container = o->container;
+    cfg.encoder.codec = o->codec;
     cfg.encoder.sample_format = o->format;
+    cfg.encoder.bitrate = (uint32_t)(o->bitrate_kbps * 1000);
+    cfg.encoder.quality = o->quality;
+    cfg.encoder.compression_level = o->compression_level;
+    cfg.encoder.rate_control = o->mode;
+    cfg.encoder.stereo_mode = o->stereo;
+    cfg.encoder.id3v2_version = o->id3v2_version;
+    if (o->format == SEGUE_SAMPLE_NONE && strcmp(o->container, "flac") == 0)
+        /* FLAC stores integers up to 24 bits here: keep 16-bit sources 16. */
+        cfg.encoder.sample_format = segue_sample_format_bits(in->source_format) <= 16 &&
+                                            in->source_format != SEGUE_SAMPLE_F32
+                                        ? SEGUE_SAMPLE_S16
+                                        : SEGUE_SAMPLE_S24;
     if (decode_defaults && o->format == SEGUE_SAMPLE_NONE)
         cfg.encoder.sample_format = decode_default_format(in);
     cfg.encoder.sample_rate = (uint32_t)o->rate;
@@ -185,7 +252,7 @@ static int run_transcode(const char *cmd, const convert_options *o, int decode_d
         fprintf(stderr, "segue: warning: %s not carried over (%s)\n", what, why);
     }
     segue_transcoder_destroy(t);
-    if (o->verify && strcmp(o->container, "raw") != 0 && out.temp_path) {
+    if (o->verify && out.temp_path) {
         fflush(out.file);
         rc = verify_output(out.temp_path, frames, channels);
         if (rc) {
@@ -210,10 +277,18 @@ static int is_option(const char *arg, const char *name)
     return strncmp(arg, name, len) == 0 && (arg[len] == '\0' || arg[len] == '=');
 }
 
+static void init_options(convert_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->quality = NAN;
+    o->compression_level = -1;
+    o->id3v2_version = 3;
+}
+
 int cli_decode(int argc, char **argv)
 {
     convert_options o;
-    memset(&o, 0, sizeof o);
+    init_options(&o);
     int raw = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -253,9 +328,10 @@ int cli_decode(int argc, char **argv)
 int cli_convert(int argc, char **argv)
 {
     convert_options o;
-    memset(&o, 0, sizeof o);
-    static const char *const unavailable[] = {"--profile", "--bitrate", "--quality", "--normalize",
-                                              "--start", "--duration", "--fade", "--apply-gain"};
+    init_options(&o);
+    const char *codec_name = NULL;
+    static const char *const unavailable[] = {"--profile", "--normalize", "--start", "--duration",
+                                              "--fade", "--apply-gain"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int handled = 0;
@@ -272,9 +348,56 @@ int cli_convert(int argc, char **argv)
                 return EXIT_UNAVAILABLE;
             }
         if (is_option(a, "--codec")) {
-            o.container = option_value(argc, argv, &i, "--codec");
-            if (!o.container)
+            codec_name = option_value(argc, argv, &i, "--codec");
+            if (!codec_name)
                 return cli_usage_error("convert ", "convert: --codec needs a name");
+            handled = 1;
+        } else if (is_option(a, "--bitrate")) {
+            int rc = parse_ulong("convert ", "--bitrate", option_value(argc, argv, &i, "--bitrate"),
+                                 1024, &o.bitrate_kbps);
+            if (rc)
+                return rc;
+            handled = 1;
+        } else if (is_option(a, "--quality")) {
+            const char *v = option_value(argc, argv, &i, "--quality");
+            char *end = NULL;
+            o.quality = v ? strtof(v, &end) : NAN;
+            if (!v || !*v || *end || o.quality != o.quality)
+                return cli_usage_error("convert ", "convert: --quality needs a number");
+            handled = 1;
+        } else if (is_option(a, "--compression")) {
+            unsigned long level = 0;
+            const char *v = option_value(argc, argv, &i, "--compression");
+            if (v && strcmp(v, "0") == 0)
+                level = 0;
+            else if (parse_ulong("convert ", "--compression", v, 8, &level))
+                return EXIT_USAGE;
+            o.compression_level = (int)level;
+            handled = 1;
+        } else if (is_option(a, "--mode")) {
+            const char *v = option_value(argc, argv, &i, "--mode");
+            if (v && strcmp(v, "cbr") == 0)
+                o.mode = SEGUE_RC_CBR;
+            else if (v && strcmp(v, "abr") == 0)
+                o.mode = SEGUE_RC_ABR;
+            else if (v && strcmp(v, "vbr") == 0)
+                o.mode = SEGUE_RC_VBR;
+            else
+                return cli_usage_error("convert ", "convert: --mode must be cbr, abr or vbr");
+            handled = 1;
+        } else if (is_option(a, "--stereo")) {
+            const char *v = option_value(argc, argv, &i, "--stereo");
+            if (v && strcmp(v, "joint") == 0)
+                o.stereo = SEGUE_STEREO_JOINT;
+            else if (v && strcmp(v, "plain") == 0)
+                o.stereo = SEGUE_STEREO_PLAIN;
+            else if (v && strcmp(v, "mono") == 0)
+                o.stereo = SEGUE_STEREO_MONO;
+            else
+                return cli_usage_error("convert ", "convert: --stereo must be joint, plain or mono");
+            handled = 1;
+        } else if (strcmp(a, "--id3v2.4") == 0) {
+            o.id3v2_version = 4;
             handled = 1;
         } else if (is_option(a, "--format")) {
             const char *v = option_value(argc, argv, &i, "--format");
@@ -310,38 +433,34 @@ int cli_convert(int argc, char **argv)
     }
     if (!o.input || !o.output)
         return cli_usage_error("convert ", "convert: needs IN and OUT");
-    if (o.container) {
-        if (strcasecmp(o.container, "wav") == 0)
-            o.container = "wav";
-        else if (strcasecmp(o.container, "raw") == 0)
-            o.container = "raw";
-        else {
-            if (is_future_output(o.container)) {
-                fprintf(stderr, "segue: convert: %s output is not available in this version\n",
-                        o.container);
-                return EXIT_UNAVAILABLE;
-            }
-            return cli_usage_error("convert ", "convert: unknown codec '%s'", o.container);
-        }
+    const struct output_format *fmt;
+    if (codec_name) {
+        fmt = output_by_codec(codec_name);
+        if (!fmt)
+            return cli_usage_error("convert ", "convert: unknown codec '%s'", codec_name);
     } else {
-        const char *dot = strrchr(o.output, '.');
-        const char *slash = strrchr(o.output, '/');
-        const char *ext = dot && (!slash || dot > slash) ? dot + 1 : "";
-        if (strcasecmp(ext, "wav") == 0 || strcasecmp(ext, "wave") == 0)
-            o.container = "wav";
-        else if (strcasecmp(ext, "raw") == 0 || strcasecmp(ext, "pcm") == 0)
-            o.container = "raw";
-        else if (is_future_output(ext)) {
-            fprintf(stderr, "segue: convert: .%s output is not available in this version\n", ext);
-            return EXIT_UNAVAILABLE;
-        } else if (strcmp(o.output, "-") == 0) {
-            o.container = "wav";
-        } else {
+        fmt = output_by_extension(o.output);
+        if (!fmt && strcmp(o.output, "-") == 0)
+            fmt = output_by_codec("wav");
+        if (!fmt)
             return cli_usage_error("convert ",
                                    "convert: cannot tell the output format from '%s'; use --codec",
                                    o.output);
-        }
     }
+    if (!fmt->container) {
+        fprintf(stderr, "segue: convert: %s output is not available in this version\n",
+                fmt->codec_option);
+        return EXIT_UNAVAILABLE;
+    }
+    o.container = fmt->container;
+    o.codec = fmt->codec;
+    if (fmt->lossy && o.format != SEGUE_SAMPLE_NONE)
+        return cli_usage_error("convert ", "convert: --format applies to PCM and FLAC outputs only");
+    if (!fmt->lossy && (o.bitrate_kbps || o.quality == o.quality || o.mode != SEGUE_RC_DEFAULT))
+        return cli_usage_error("convert ", "convert: --bitrate, --quality and --mode apply to "
+                                           "lossy outputs (mp3, vorbis, opus) only");
+    if (o.compression_level >= 0 && strcmp(fmt->container, "flac") != 0)
+        return cli_usage_error("convert ", "convert: --compression applies to FLAC output only");
     if (strcmp(o.container, "raw") == 0 && o.format == SEGUE_SAMPLE_NONE)
         return cli_usage_error("convert ", "convert: raw output needs --format");
     return run_transcode("convert ", &o, 0);

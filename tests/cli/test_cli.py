@@ -463,10 +463,16 @@ def test_bad_outputs():
     check(listing(sub) == [], "output-is-a-directory left files inside it: %r" % listing(sub))
 
     # Formats this version cannot write: 69, nothing created.
-    for name, extra in (("out.mp3", []), ("out.flac", []), ("out.m4a", []),
-                        ("out.wav", ["--codec", "mp3"]), ("out.wav", ["--bitrate", "128"])):
+    for name, extra in (("out.m4a", []), ("out.wav", ["--codec", "aac"]),
+                        ("out.wav", ["--normalize", "r128"])):
         expect_failure("unsupported output %s %s" % (name, extra),
                        ["convert", src, os.path.join(d, name)] + extra, 69, d)
+    # Options that do not apply, unknown formats: usage errors, nothing created.
+    for name, extra in (("out.wav", ["--bitrate", "128"]), ("out.wav", ["--quality", "2"]),
+                        ("out.xyz", []), ("out.wav", ["--codec", "nonsense"]),
+                        ("out.mp3", ["--format", "s16"]), ("out.wav", ["--compression", "9"])):
+        expect_failure("bad option for output %s %s" % (name, extra),
+                       ["convert", src, os.path.join(d, name)] + extra, 64, d)
     check(sha256(src) == digest, "the input changed")
 
     # --verify on a good conversion succeeds and the output is complete.

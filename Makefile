@@ -6,14 +6,14 @@ FUZZ_SECONDS ?= 60
 CMAKE_COMMON := -DSEGUE_WERROR=ON
 
 # Debian 12 packages: build, test oracles, cross builds (DESIGN.md).
-DEPS := build-essential cmake pkg-config git python3 python3-numpy \
+DEPS := build-essential cmake pkg-config git python3 python3-numpy python3-mutagen \
         clang libclang-rt-14-dev libcmocka-dev libbenchmark-dev \
         ffmpeg sox \
         gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
         gcc-mipsel-linux-gnu gcc-arm-linux-gnueabihf \
         libmp3lame-dev libopus-dev libogg-dev libvorbis-dev libflac-dev \
         libsoxr-dev libebur128-dev libavutil-dev \
-        mpg123 lame flac opus-tools vorbis-tools faad
+        libmpg123-dev mpg123 lame flac opus-tools vorbis-tools faad
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

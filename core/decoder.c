@@ -166,7 +166,8 @@ static segue_status probe_and_open(segue_decoder *d, const segue_io *io)
     if (st < 0)
         return st;
 
-    d->info.codec = d->codec->name;
+    if (!d->info.codec) /* a demuxer may name the format more precisely ("mp2") */
+        d->info.codec = d->codec->name;
     d->info.sample_rate = d->params.sample_rate;
     d->info.channels = d->params.channels;
     if (!d->info.channel_mask)

@@ -95,9 +95,12 @@ static void print_text(const char *path, const segue_stream_info *in, const segu
 {
     printf("file:        %s\n", path);
     printf("container:   %s\n", in->container ? in->container : "?");
-    printf("codec:       %s (%s, %u-bit%s)\n", in->codec ? in->codec : "?",
-           segue_sample_format_name(in->source_format), in->bits_per_sample,
-           in->big_endian ? ", big-endian" : "");
+    if (in->source_format != SEGUE_SAMPLE_NONE)
+        printf("codec:       %s (%s, %u-bit%s)\n", in->codec ? in->codec : "?",
+               segue_sample_format_name(in->source_format), in->bits_per_sample,
+               in->big_endian ? ", big-endian" : "");
+    else
+        printf("codec:       %s\n", in->codec ? in->codec : "?");
     printf("sample rate: %u Hz\n", in->sample_rate);
     printf("channels:    %u", in->channels);
     if (in->channel_mask)

@@ -83,10 +83,14 @@ typedef struct segue_codec_desc {
     /* Encoder. init fills in what it chose (e.g. block_align). */
     segue_status (*encoder_init)(void *priv, segue_codec_params *p,
                                  const segue_allocator *a, segue_error *err);
-    /* Encodes `frames` (<= p->max_packet_frames) interleaved frames; frames 0
-     * with pcm NULL flushes. out->size 0 means nothing to write yet; call
-     * again with frames 0 until it returns SEGUE_END_OF_STREAM when
-     * flushing. out->data is owned by the codec. */
+    /* Encodes `frames` (<= p->max_packet_frames) interleaved frames and
+     * hands out at most one packet in `out` (out->size 0: nothing yet;
+     * out->data is owned by the codec, valid until the next call).
+     * Returns SEGUE_OK, or SEGUE_AGAIN when more packets are pending: the
+     * caller then calls encode(NULL, 0) until it returns SEGUE_OK, taking
+     * one packet per call, before giving new input. encode(NULL, 0) with
+     * nothing pending flushes: the caller keeps calling it, writing each
+     * packet, until it returns SEGUE_END_OF_STREAM. */
     segue_status (*encode)(void *priv, const float *pcm, size_t frames, segue_packet *out,
                            segue_error *err);
 

@@ -198,19 +198,26 @@ static segue_status check_writable(segue_encoder *e)
     return SEGUE_OK;
 }
 
-/* Encodes up to one packet of interleaved frames and hands it to the muxer. */
+/* Encodes up to one packet of interleaved frames and hands every packet the
+ * codec produces to the muxer (SEGUE_AGAIN: more are pending). */
 static segue_status encode_chunk(segue_encoder *e, const float *pcm, size_t frames)
 {
-    segue_packet pkt;
-    segue_status st = e->codec->encode(e->codec_priv, pcm, frames, &pkt, &e->err);
-    if (st < 0)
-        return fail(e, st);
-    if (st == SEGUE_OK && pkt.size) {
-        st = e->muxer->write_packet(e->muxer_priv, &e->ctx, &pkt);
+    for (;;) {
+        segue_packet pkt;
+        memset(&pkt, 0, sizeof pkt);
+        segue_status st = e->codec->encode(e->codec_priv, pcm, frames, &pkt, &e->err);
         if (st < 0)
             return fail(e, st);
+        if (pkt.size) {
+            segue_status wst = e->muxer->write_packet(e->muxer_priv, &e->ctx, &pkt);
+            if (wst < 0)
+                return fail(e, wst);
+        }
+        if (st != SEGUE_AGAIN)
+            return SEGUE_OK;
+        pcm = NULL;
+        frames = 0;
     }
-    return SEGUE_OK;
 }
 
 static segue_status check_hint(segue_encoder *e, size_t frames)
@@ -284,6 +291,7 @@ segue_status segue_encoder_finish(segue_encoder *e)
      * hand out their delayed packets first. */
     for (;;) {
         segue_packet pkt;
+        memset(&pkt, 0, sizeof pkt);
         segue_status drained = e->codec->encode(e->codec_priv, NULL, 0, &pkt, &e->err);
         if (drained < 0)
             return fail(e, drained);

@@ -56,7 +56,10 @@ typedef struct segue_packet {
     int64_t pts;      /* first frame of the packet, -1 if unknown; encoders
                          count from the start of the coded stream, delay
                          included */
-    uint32_t frames;  /* frames it decodes to, 0 if the codec must tell */
+    uint32_t frames;  /* frames it decodes to, 0 if the codec must tell.
+                         Decoders: when non-zero, output at most this many
+                         frames of the packet (a container's end trimming,
+                         e.g. the last Ogg page's granule). */
     unsigned flags;   /* SEGUE_PACKET_* */
 } segue_packet;
 

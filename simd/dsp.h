@@ -27,6 +27,43 @@ typedef enum segue_cpu_level {
     SEGUE_CPU_NEON = 3
 } segue_cpu_level;
 
+/* ---- MPEG audio (codec/mp3) -------------------------------------------------
+ *
+ * The Layer III "hybrid" buffer of one granule is laid out time-major and
+ * channel-interleaved per subband block: for channel c (of nch) and
+ * subband s (0..31), spectral line j (0..17) of that subband, and later
+ * time slot j of that subband, lives at x[j * stride + c * 32 + s] with
+ * stride = 32 * nch. The kernels below get `x` already offset by c * 32
+ * (and by the first subband they work on) and the stride. The IMDCT works
+ * in place, and the synthesis then turns each slot's 32 * nch subband
+ * samples into 32 * nch interleaved PCM samples in place, so one granule
+ * needs no buffer besides the codec's output.
+ *
+ * Float tolerance of these kernels (tests/simd): for inputs of magnitude at
+ * most 1 (decoded subband or spectral values in full-scale units), every
+ * output and every state value written must be within
+ * SEGUE_DSP_MPA_TOLERANCE_ABS of the scalar kernel's; that is a quarter of an
+ * LSB at 16 bits, far inside the 1-LSB conformance bound, and lets a
+ * vector kernel reorder sums and use fused multiply-adds. */
+#define SEGUE_DSP_MPA_TOLERANCE_ABS (1.0f / 131072.0f)
+
+/* The synthesis filterbank state of up to two channels (ISO/IEC 11172-3
+ * Annex A, Figure A.2). The 1024-value V vector of each channel is kept in
+ * the compact form the kernel derives it from: V for one slot is the
+ * 32-point DCT-II  A[n] = sum_k S[k] cos(n (2k + 1) pi / 64), n = 0..31,
+ * of the 32 subband samples S: V[i] = A[i + 16] for i < 16, 0 at i = 16,
+ * -A[48 - i] for 17..48 and -A[i - 48] for 49..63, from A[64 - n] =
+ * A[n + 64] = -A[n]. Slot b's values are stored in the order the window
+ * reads them: v[c][32 * b + n] = A[16 + n] for n < 16 and A[31 - n] for
+ * n >= 16 (A[15] down to A[0]). `pos` (0..15) is the b the next slot goes
+ * to, so the slot of age a is at (pos - 1 - a) mod 16. All zero (memset)
+ * is the state after
+ * silence, which is how a decoder starts and resets. */
+typedef struct segue_mpa_synth_state {
+    float v[2][16 * 32];
+    unsigned pos;
+} segue_mpa_synth_state;
+
 typedef struct segue_dsp {
     /* dst[i] = clip(round(src[i] * 32768)). Bit-exact. */
     void (*f32_to_s16)(int16_t *dst, const float *src, size_t n);
@@ -63,6 +100,54 @@ typedef struct segue_dsp {
     void (*scale_add_f32)(float *dst, const float *src, float gain, size_t n);
     /* dst[i] = src[i] * gain (dst may equal src). Bit-exact. */
     void (*scale_f32)(float *dst, const float *src, float gain, size_t n);
+
+    /* MPEG audio polyphase synthesis, ISO/IEC 11172-3 2.4.3.2.2 / Annex A
+     * Figure A.2 (matrixing, then the 512-tap window D of Table 3-B.3),
+     * for `nslots` (>= 0) time slots of `nch` (1 or 2) channels, in place:
+     * slot t's input is io[t * 32 * nch + c * 32 + k] (subband k of
+     * channel c) and its output, PCM sample j of channel c, is
+     * io[(t * 32 + j) * nch + c]. Every input of a slot is read before any
+     * output of that slot is written. Output 1.0 is full scale (the ISO
+     * value before its 16-bit scaling). Tolerance:
+     * SEGUE_DSP_MPA_TOLERANCE_ABS, outputs and state. */
+    void (*mpa_synth)(float *io, size_t nslots, unsigned nch, segue_mpa_synth_state *st);
+    /* Layer III alias reduction butterflies (ISO/IEC 11172-3 2.4.3.4,
+     * "alias reduction", coefficients c[i] of Table 3-B.9), on the
+     * hybrid layout: for each subband boundary b in [1, nb] (nb <= 31) and
+     * i in 0..7, with u = x[(17 - i) * stride + b - 1] and
+     * d = x[i * stride + b]:  u' = u cs[i] - d ca[i],  d' = d cs[i] + u ca[i],
+     * cs[i] = 1 / sqrt(1 + c[i]^2), ca[i] = c[i] / sqrt(1 + c[i]^2). Every
+     * element is touched by one butterfly, so the order is free.
+     * Tolerance: SEGUE_DSP_MPA_TOLERANCE_ABS. */
+    void (*mpa_alias)(float *x, size_t stride, size_t nb);
+    /* Layer III IMDCT of the long blocks (ISO/IEC 11172-3 2.4.3.4
+     * "IMDCT", n = 36), windowing for block_type 0, 1 or 3, overlap-add and
+     * the frequency inversion ahead of the polyphase filterbank, in place, for `nsb`
+     * subbands s = 0..nsb-1 at x[j * stride + s] and overlap
+     * ovl[j * stride + s] (j = 0..17). Per subband, with X[k] = x[k*stride+s]:
+     *   y[n] = sum_{k=0}^{17} X[k] cos(pi / 72 (2n + 1 + 18)(2k + 1)), n < 36,
+     *   z[n] = y[n] * w_blocktype[n],
+     *   x[n * stride + s] = sign * (z[n] + ovl[n * stride + s]),   n < 18,
+     *   ovl[n * stride + s] = z[n + 18],
+     * where sign = -1 when subband sb0 + s and time n are both odd (the
+     * frequency inversion before synthesis), else +1. Windows: type 0
+     * sin(pi/36 (n + 1/2)); type 1 that for n < 18, 1 for 18..23,
+     * sin(pi/12 (n - 18 + 1/2)) for 24..29, 0 for 30..35; type 3 the mirror
+     * image of type 1. block_type 2 is not valid here. Tolerance:
+     * SEGUE_DSP_MPA_TOLERANCE_ABS, outputs and overlap. */
+    void (*mpa_imdct36)(float *x, float *ovl, size_t stride, size_t nsb, size_t sb0,
+                        unsigned block_type);
+    /* Layer III short blocks (block_type 2): three 12-point IMDCTs per
+     * subband (n = 12), each windowed by sin(pi/12 (n + 1/2)) and
+     * overlapped at offsets 6, 12 and 18 of a 36-sample block
+     * (2.4.3.4 "windowing", block_type 2), then the same overlap-add and frequency inversion as
+     * mpa_imdct36. The input is the reordered spectrum: window w's
+     * coefficient k (k = 0..5) is x[(3k + w) * stride + s]. Per window:
+     *   y_w[n] = sum_{k=0}^{5} X_w[k] cos(pi / 24 (2n + 1 + 6)(2k + 1)), n < 12,
+     * z[n] = 0 for n < 6 and n >= 30, else the sum of y_w[n - 6 - 6w] *
+     * sin(pi/12 (n - 6 - 6w + 1/2)) over the windows that cover n.
+     * Tolerance: SEGUE_DSP_MPA_TOLERANCE_ABS. */
+    void (*mpa_imdct12)(float *x, float *ovl, size_t stride, size_t nsb, size_t sb0);
 } segue_dsp;
 
 /* The table for the active level; initialised once, thread-safe after the

@@ -29,6 +29,25 @@ void segue_deinterleave_f32_scalar(float *const *planes, const float *src, unsig
                                    size_t n);
 void segue_scale_add_f32_scalar(float *dst, const float *src, float gain, size_t n);
 void segue_scale_f32_scalar(float *dst, const float *src, float gain, size_t n);
+void segue_mpa_synth_scalar(float *io, size_t nslots, unsigned nch, segue_mpa_synth_state *st);
+void segue_mpa_alias_scalar(float *x, size_t stride, size_t nb);
+void segue_mpa_imdct36_scalar(float *x, float *ovl, size_t stride, size_t nsb, size_t sb0,
+                              unsigned block_type);
+void segue_mpa_imdct12_scalar(float *x, float *ovl, size_t stride, size_t nsb, size_t sb0);
+
+/* Constant tables of the MPEG audio kernels (simd/dsp_mpa_tables.c, made
+ * by tools/gen_mpa_dsp_tables.py; each commented there). */
+extern const float segue_mpa_synth_window[512];
+extern const float segue_mpa_synth_window4[8 * 4 * 16];
+extern const float segue_mpa_dct32_lee[31];
+extern const float segue_mpa_dct4_18_pre[18];
+extern const float segue_mpa_dct2_18_odd[9];
+extern const float segue_mpa_dct2_9[36];
+extern const float segue_mpa_dct4_6[36];
+extern const float segue_mpa_imdct_window[4 * 36];
+extern const float segue_mpa_imdct_window_short[12];
+extern const float segue_mpa_alias_cs[8];
+extern const float segue_mpa_alias_ca[8];
 
 /* Clip limits shared by every ISA: the vector code clamps in float with
  * exactly these bounds before converting, as the scalar code does, so the

@@ -45,8 +45,12 @@ int segue_mpa_header_parse(const uint8_t *p, segue_mpa_header *h)
     unsigned br_index = (w >> 12) & 15u;
     unsigned sf_index = (w >> 10) & 3u;
     unsigned emphasis = w & 3u;
-    if (ver_bits == 1 || layer_bits == 0 || br_index == 15 || sf_index == 3 || emphasis == 2)
-        return -1; /* reserved values (emphasis "10" is reserved, 2.4.2.3) */
+    /* Reserved values (2.4.2.3). Emphasis "10" is reserved too, but it only
+     * describes a de-emphasis nobody applies, and real streams (the ISO
+     * l3-hecommon vector among them) carry it: accept it rather than lose
+     * whole frames to resync. */
+    if (ver_bits == 1 || layer_bits == 0 || br_index == 15 || sf_index == 3)
+        return -1;
 
     int version = ver_bits == 3 ? 1 : ver_bits == 2 ? 2 : 25;
     int layer = (int)(4 - layer_bits);

@@ -26,7 +26,8 @@ typedef struct segue_mpa_header {
 } segue_mpa_header;
 
 /* Parses 4 bytes at `p`. Returns 0 and fills `h`, or -1 if they are not a
- * valid header (bad sync, reserved version/layer/bitrate/rate/emphasis). */
+ * valid header (bad sync, reserved version, layer, bitrate or rate; the
+ * reserved emphasis value is accepted and reported). */
 int segue_mpa_header_parse(const uint8_t *p, segue_mpa_header *h);
 
 #endif

@@ -220,7 +220,7 @@ static void test_header(void)
         {{0xFF, 0xF9, 0x90, 0x00}, 0, 0, 0, 0, 0, 0, 0, 0},               /* layer '00' */
         {{0xFF, 0xFB, 0xF0, 0x00}, 0, 0, 0, 0, 0, 0, 0, 0},               /* bitrate 15 */
         {{0xFF, 0xFB, 0x9C, 0x00}, 0, 0, 0, 0, 0, 0, 0, 0},               /* rate '11' */
-        {{0xFF, 0xFB, 0x90, 0x02}, 0, 0, 0, 0, 0, 0, 0, 0},               /* emphasis '10' */
+        {{0xFF, 0xFB, 0x90, 0x02}, 1, 1, 3, 44100, 128000, 417, 1152, 2}, /* emphasis '10': reserved, accepted */
         {{0xFE, 0xFB, 0x90, 0x00}, 0, 0, 0, 0, 0, 0, 0, 0},               /* sync */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

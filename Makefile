@@ -10,14 +10,14 @@ DEPS := build-essential cmake pkg-config git python3 python3-numpy python3-mutag
         clang libclang-rt-14-dev libcmocka-dev libbenchmark-dev \
         ffmpeg sox \
         gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
-        gcc-mipsel-linux-gnu gcc-arm-linux-gnueabihf \
+        gcc-mipsel-linux-gnu libc6-dev-mipsel-cross gcc-arm-linux-gnueabihf \
         libmp3lame-dev libopus-dev libogg-dev libvorbis-dev libflac-dev \
         libsoxr-dev libebur128-dev libavutil-dev \
         libmpg123-dev mpg123 lame flac opus-tools vorbis-tools faad
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build demo test test-release test-asan test-aarch64 bench fuzz clean fixtures
+.PHONY: deps build demo test test-release test-asan test-aarch64 test-mipsel bench fuzz clean fixtures
 
 deps:
 	@missing=""; for p in $(DEPS); do \
@@ -36,7 +36,7 @@ build: deps
 demo: build
 	/usr/bin/python3 tools/demo.py build/segue fixtures/demo build/demo
 
-test: deps test-release test-asan test-aarch64
+test: deps test-release test-asan test-aarch64 test-mipsel
 
 test-release:
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $(CMAKE_COMMON)
@@ -55,6 +55,14 @@ test-aarch64:
 	  -DCMAKE_BUILD_TYPE=Release -DSEGUE_BUILD_CLI=OFF -DSEGUE_DECODE_ONLY=ON $(CMAKE_COMMON)
 	cmake --build build-aarch64 -j $(JOBS)
 	ctest --test-dir build-aarch64 --output-on-failure
+
+# The device build (own decoders, libc/libm only) on 32-bit little-endian
+# MIPS, tests under qemu-mipsel.
+test-mipsel:
+	cmake -S . -B build-mipsel -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mipsel.cmake \
+	  -DCMAKE_BUILD_TYPE=Release -DSEGUE_BUILD_CLI=OFF -DSEGUE_DECODE_ONLY=ON $(CMAKE_COMMON)
+	cmake --build build-mipsel -j $(JOBS)
+	ctest --test-dir build-mipsel --output-on-failure
 
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSEGUE_BUILD_BENCH=ON -DSEGUE_BUILD_TESTS=OFF
@@ -78,4 +86,4 @@ fixtures:
 	/usr/bin/python3 tools/make_fixtures.py fixtures
 
 clean:
-	rm -rf build build-asan build-aarch64 build-bench build-fuzz
+	rm -rf build build-asan build-aarch64 build-mipsel build-bench build-fuzz

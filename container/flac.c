@@ -1271,7 +1271,7 @@ static segue_status flac_mux_open(void *priv, segue_mux_ctx *ctx, const segue_co
         if (points) {
             x->cap = (uint32_t)points;
             x->spacing = spacing;
-            x->table = segue_mem_calloc(ctx->allocator, points, FLAC_SEEKPOINT_BYTES);
+            x->table = segue_mem_calloc(ctx->allocator, x->cap, FLAC_SEEKPOINT_BYTES);
             if (!x->table)
                 return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY,
                                        "flac: cannot allocate %llu seek points", (unsigned long long)points);

@@ -73,7 +73,8 @@ static void decode_help(FILE *f)
 {
     fputs("usage: segue decode FILE -o OUT [--format s16|s24|f32] [--raw]\n"
           "\n"
-          "Decodes FILE to a WAV file (or headerless PCM with --raw).\n"
+          "Decodes FILE (any input format segue reads) to a WAV file, or to\n"
+          "headerless PCM with --raw. Encoder delay and padding are removed.\n"
           "\n"
           "  -o, --output OUT   where to write ('-' for standard output)\n"
           "  --format FMT       sample format of the output: s16, s24 or f32.\n"

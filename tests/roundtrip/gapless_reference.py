@@ -157,6 +157,38 @@ def main():
                         failures += 1
                         print("FAIL: %s: %s decoded %d frames at %d Hz, want %d" %
                               (what, decoder, got, out_rate, want))
+        # FLAC on stdin to MP3 on stdout: the Info/Xing frame is written
+        # before any audio, so its frame count must be right although the
+        # output cannot seek (STREAMINFO gives the length up front).
+        rate, n = 44100, 44100 * 3 + 17
+        src = os.path.join(d, "pipe.wav")
+        write_wav(src, rate, n)
+        flac_in = os.path.join(d, "pipe.flac")
+        subprocess.run(["flac", "-s", "-f", "-o", flac_in, src], check=True)
+        for extra in ([], ["--bitrate", "128"]):
+            what = "flac | segue convert - - --codec mp3 %s" % " ".join(extra)
+            out = os.path.join(d, "pipe%d.mp3" % len(extra))
+            with open(flac_in, "rb") as fi, open(out, "wb") as fo:
+                p = subprocess.run([segue, "convert", "-", "-", "--codec", "mp3"] + extra,
+                                   stdin=fi, stdout=fo, stderr=subprocess.PIPE)
+            checks += 1
+            if p.returncode != 0:
+                failures += 1
+                print("FAIL: %s: exit %d: %s" % (what, p.returncode, p.stderr.decode(errors="replace")))
+                continue
+            with open(out, "rb") as f:
+                head = f.read(4096)
+            tag = max(head.find(b"Xing"), head.find(b"Info"))
+            frames_field = struct.unpack(">I", head[tag + 8:tag + 12])[0] if tag >= 0 else None
+            (got, _), _ = reference_decode("mp3", out, out + ".wav")
+            ff, _ = ffmpeg_frames(out)
+            # A frame count of (frames x 1152 >= delay + n + padding) is what
+            # lets the decoders trim the end; both must give exactly n.
+            ok = tag >= 0 and frames_field and got == n and ff == n
+            if not ok:
+                failures += 1
+            print("%s %s: Xing/Info frames %r, mpg123 %d, ffmpeg %d, want %d" %
+                  ("ok:  " if ok else "FAIL:", what, frames_field, got, ff, n))
     print("%d checks, %d failed" % (checks, failures))
     sys.exit(1 if failures else 0)
 

@@ -227,7 +227,6 @@ static segue_status parse_fmt(segue_error *err, const uint8_t *b, uint32_t chunk
 /* ---- demuxer ---------------------------------------------------------------- */
 
 typedef struct wav_demux {
-    uint8_t *packet;        /* WAV_PACKET_FRAMES * block_align bytes, from open */
     uint32_t block_align;
     int64_t data_start;     /* absolute offset of the first sample byte */
     uint64_t data_bytes;    /* whole frames only; valid unless unbounded */
@@ -470,9 +469,8 @@ static int probe_wav(const uint8_t *d, size_t size)
 
 static void wav_demux_close(void *priv, segue_demux_ctx *ctx)
 {
-    wav_demux *w = priv;
-    segue_mem_free(ctx->allocator, w->packet);
-    w->packet = NULL;
+    (void)priv;
+    (void)ctx;
 }
 
 /* Records the data chunk in the scan state and decides whether its size is
@@ -682,9 +680,6 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
     w->data_start = s.data_start;
     w->unbounded = s.data_unbounded;
     w->data_bytes = s.data_size - s.data_size % f->block_align;
-    w->packet = segue_mem_alloc(ctx->allocator, (size_t)WAV_PACKET_FRAMES * f->block_align);
-    if (!w->packet)
-        return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "wav: cannot allocate the packet buffer");
 
     params->codec = "pcm";
     params->sample_rate = f->rate;
@@ -725,23 +720,32 @@ static segue_status wav_demux_read_packet(void *priv, segue_demux_ctx *ctx, segu
     }
     if (want == 0)
         return SEGUE_END_OF_STREAM;
+    /* Packets point into the reader's buffer (valid until the next call):
+     * PCM needs no copy of its own. peek() gives fewer bytes than asked
+     * only at the end of the stream, or when asked for more than its
+     * buffer holds. */
+    const uint8_t *data = NULL;
     size_t got = 0;
-    segue_status st = segue_reader_read_some(ctx->reader, w->packet, want, &got);
+    segue_status st = segue_reader_peek(ctx->reader, want, &data, &got);
     if (st < 0)
         return st;
-    w->consumed += got;
-    if (got < want) {
+    int at_end = got < want && got < SEGUE_READER_BUFFER;
+    size_t frames = got / w->block_align; /* a partial last frame is dropped */
+    size_t bytes = frames * w->block_align;
+    if ((st = segue_reader_skip(ctx->reader, bytes)) < 0)
+        return st;
+    w->consumed += bytes;
+    if (at_end) {
         w->finished = 1;
         if (!w->unbounded && strict_mode(ctx))
             return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
                                    "wav: audio data ends after %llu of %llu bytes",
                                    (unsigned long long)w->consumed, (unsigned long long)w->data_bytes);
     }
-    size_t frames = got / w->block_align; /* a partial last frame is dropped */
     if (frames == 0)
         return SEGUE_END_OF_STREAM;
-    pkt->data = w->packet;
-    pkt->size = frames * w->block_align;
+    pkt->data = data;
+    pkt->size = bytes;
     pkt->pts = w->next_frame;
     pkt->frames = (uint32_t)frames;
     w->next_frame += (int64_t)frames;

@@ -13,6 +13,13 @@
 #include "core/alloc.h"
 #include "simd/dsp.h"
 
+/* Samples stored in the host's byte order are copied, not assembled. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define HOST_BIG_ENDIAN 1
+#else
+#define HOST_BIG_ENDIAN 0
+#endif
+
 typedef struct pcm_state {
     segue_sample_format format;
     int big_endian;
@@ -74,23 +81,6 @@ static segue_status pcm_decoder_init(void *priv, const segue_codec_params *p,
     return pcm_alloc(priv, p, a, 0, err);
 }
 
-/* Reads one stored sample of `bytes` bytes as a sign-extended integer. */
-static int32_t load_int(const uint8_t *b, uint32_t bytes, int big_endian)
-{
-    uint32_t v = 0;
-    if (big_endian)
-        for (uint32_t i = 0; i < bytes; i++)
-            v = (v << 8) | b[i];
-    else
-        for (uint32_t i = bytes; i-- > 0;)
-            v = (v << 8) | b[i];
-    /* Sign-extend from the stored width without relying on signed shifts. */
-    uint32_t sign = 1u << (bytes * 8 - 1);
-    if (bytes < 4 && (v & sign))
-        v |= ~((sign << 1) - 1);
-    return (int32_t)v;
-}
-
 static uint64_t load_u64(const uint8_t *b, uint32_t bytes, int big_endian)
 {
     uint64_t v = 0;
@@ -113,7 +103,6 @@ static segue_status pcm_decode(void *priv, const segue_packet *pkt, const float 
         return segue_error_set(err, SEGUE_ERR_INTERNAL, "pcm: packet of %zu frames exceeds buffer", n);
     size_t count = n * s->channels;
     const uint8_t *b = pkt->data;
-    uint32_t bps = s->bytes_per_sample;
     switch (s->format) {
     case SEGUE_SAMPLE_U8:
         for (size_t i = 0; i < count; i++)
@@ -125,21 +114,46 @@ static segue_status pcm_decode(void *priv, const segue_packet *pkt, const float 
             s->ints[i] = (int8_t)b[i];
         s->dsp->s32_to_f32(s->pcm, s->ints, count, 1.0f / 128.0f);
         break;
-    case SEGUE_SAMPLE_S16:
-    case SEGUE_SAMPLE_S24:
-    case SEGUE_SAMPLE_S32: {
-        for (size_t i = 0; i < count; i++)
-            s->ints[i] = load_int(b + i * bps, bps, s->big_endian);
-        float scale = s->format == SEGUE_SAMPLE_S16   ? 1.0f / 32768.0f
-                      : s->format == SEGUE_SAMPLE_S24 ? 1.0f / 8388608.0f
-                                                      : 1.0f / 2147483648.0f;
-        s->dsp->s32_to_f32(s->pcm, s->ints, count, scale);
+    case SEGUE_SAMPLE_S16: {
+        int16_t *staged = (int16_t *)s->ints;
+        if (s->big_endian == HOST_BIG_ENDIAN) {
+            memcpy(staged, b, count * 2); /* stored as the host keeps them */
+        } else {
+            for (size_t i = 0; i < count; i++)
+                staged[i] = (int16_t)(uint16_t)((b[2 * i] << 8) | b[2 * i + 1]);
+        }
+        s->dsp->s16_to_f32(s->pcm, staged, count);
         break;
     }
+    case SEGUE_SAMPLE_S24:
+        /* Three bytes a sample: place them in the top of a 32-bit word, so
+         * the sign comes along, and scale by 2^-31. */
+        if (s->big_endian) {
+            for (size_t i = 0; i < count; i++, b += 3)
+                s->ints[i] = (int32_t)(((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8));
+        } else {
+            for (size_t i = 0; i < count; i++, b += 3)
+                s->ints[i] = (int32_t)(((uint32_t)b[2] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[0] << 8));
+        }
+        s->dsp->s32_to_f32(s->pcm, s->ints, count, 1.0f / 2147483648.0f);
+        break;
+    case SEGUE_SAMPLE_S32:
+        if (s->big_endian == HOST_BIG_ENDIAN) {
+            memcpy(s->ints, b, count * 4);
+        } else {
+            for (size_t i = 0; i < count; i++)
+                s->ints[i] = (int32_t)(uint32_t)load_u64(b + i * 4, 4, s->big_endian);
+        }
+        s->dsp->s32_to_f32(s->pcm, s->ints, count, 1.0f / 2147483648.0f);
+        break;
     case SEGUE_SAMPLE_F32:
-        for (size_t i = 0; i < count; i++) {
-            uint32_t u = (uint32_t)load_u64(b + i * 4, 4, s->big_endian);
-            memcpy(&s->pcm[i], &u, 4);
+        if (s->big_endian == HOST_BIG_ENDIAN) {
+            memcpy(s->pcm, b, count * 4);
+        } else {
+            for (size_t i = 0; i < count; i++) {
+                uint32_t u = (uint32_t)load_u64(b + i * 4, 4, s->big_endian);
+                memcpy(&s->pcm[i], &u, 4);
+            }
         }
         break;
     case SEGUE_SAMPLE_F64:
@@ -213,6 +227,10 @@ static segue_status pcm_encode(void *priv, const float *pcm, size_t frames, segu
         }
         break;
     case SEGUE_SAMPLE_S16:
+        if (s->big_endian == HOST_BIG_ENDIAN) {
+            s->dsp->f32_to_s16((int16_t *)(void *)b, pcm, count); /* b is from the allocator: aligned */
+            break;
+        }
         s->dsp->f32_to_s16((int16_t *)s->ints, pcm, count);
         for (size_t i = 0; i < count; i++)
             store_int(b + i * 2, (uint16_t)((int16_t *)s->ints)[i], 2, s->big_endian);
@@ -224,10 +242,18 @@ static segue_status pcm_encode(void *priv, const float *pcm, size_t frames, segu
         break;
     case SEGUE_SAMPLE_S32:
         s->dsp->f32_to_s32(s->ints, pcm, count);
+        if (s->big_endian == HOST_BIG_ENDIAN) {
+            memcpy(b, s->ints, count * 4);
+            break;
+        }
         for (size_t i = 0; i < count; i++)
             store_int(b + i * 4, (uint32_t)s->ints[i], 4, s->big_endian);
         break;
     case SEGUE_SAMPLE_F32:
+        if (s->big_endian == HOST_BIG_ENDIAN) {
+            memcpy(b, pcm, count * 4);
+            break;
+        }
         for (size_t i = 0; i < count; i++) {
             uint32_t u;
             memcpy(&u, &pcm[i], 4);

@@ -7,7 +7,7 @@ CMAKE_COMMON := -DSEGUE_WERROR=ON
 
 # Debian 12 packages: build, test oracles, cross builds (DESIGN.md).
 DEPS := build-essential cmake pkg-config git python3 python3-numpy python3-mutagen \
-        clang libclang-rt-14-dev libcmocka-dev libbenchmark-dev \
+        clang libclang-rt-14-dev libcmocka-dev libbenchmark-dev valgrind \
         ffmpeg sox \
         gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
         gcc-mipsel-linux-gnu libc6-dev-mipsel-cross gcc-arm-linux-gnueabihf \
@@ -67,7 +67,8 @@ test-mipsel:
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSEGUE_BUILD_BENCH=ON -DSEGUE_BUILD_TESTS=OFF
 	cmake --build build-bench -j $(JOBS)
-	/usr/bin/python3 tools/bench_table.py build-bench/bench/bench_dsp
+	/usr/bin/python3 tools/bench_table.py build-bench/bench/bench_dsp build-bench/results
+	/usr/bin/python3 tools/bench_wrappers.py build-bench/segue "" build-bench/results
 
 # libFuzzer with ASan+UBSan (clang); each target runs FUZZ_SECONDS on a
 # scratch copy of its seed corpus.

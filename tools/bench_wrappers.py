@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Wrapper overhead: segue convert against the native encoder tools.
 
-usage: bench_wrappers.py SEGUE [INPUT.wav|INPUT.flac] [OUT_DIR]
+usage: bench_wrappers.py SEGUE [INPUT.wav|INPUT.flac|""] [OUT_DIR]
 
 For each setting (lame -V2, lame -b 128, opusenc --bitrate 128, oggenc -q5,
 flac -5) both commands encode the same WAV; valgrind's callgrind counts the
@@ -34,7 +34,7 @@ def instructions(cmd):
 
 def main():
     segue = sys.argv[1]
-    src = sys.argv[2] if len(sys.argv) > 2 else None
+    src = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] else None
     out_dir = sys.argv[3] if len(sys.argv) > 3 else os.path.dirname(segue)
     if not src:
         corpus = os.path.join(ROOT, "..", "shared", "corpus", "orchestral_dense.flac")

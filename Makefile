@@ -69,6 +69,7 @@ bench: deps
 	cmake --build build-bench -j $(JOBS)
 	/usr/bin/python3 tools/bench_table.py build-bench/bench/bench_dsp build-bench/results
 	/usr/bin/python3 tools/bench_wrappers.py build-bench/segue "" build-bench/results
+	/usr/bin/python3 tools/bench_mp3.py build-bench/bench build-bench/results
 
 # libFuzzer with ASan+UBSan (clang); each target runs FUZZ_SECONDS on a
 # scratch copy of its seed corpus.

@@ -48,6 +48,14 @@ extern const float segue_mpa_imdct_window[4 * 36];
 extern const float segue_mpa_imdct_window_short[12];
 extern const float segue_mpa_alias_cs[8];
 extern const float segue_mpa_alias_ca[8];
+/* The IMDCT tables with each value repeated 4 times, 16-byte aligned, so
+ * SSE2 multiplies by a constant straight from memory. */
+extern const float segue_mpa_dct4_18_pre_x4[18 * 4];
+extern const float segue_mpa_dct2_18_odd_x4[9 * 4];
+extern const float segue_mpa_dct2_9_x4[36 * 4];
+extern const float segue_mpa_dct4_6_x4[36 * 4];
+extern const float segue_mpa_imdct_window_x4[4 * 36 * 4];
+extern const float segue_mpa_imdct_window_short_x4[12 * 4];
 
 /* Clip limits shared by every ISA: the vector code clamps in float with
  * exactly these bounds before converting, as the scalar code does, so the

@@ -53,9 +53,9 @@ def fmt(v):
     return s + 'f'
 
 
-def emit(name, vals, comment, per_line=6):
+def emit(name, vals, comment, per_line=6, align=None):
     print('/* %s */' % comment)
-    print('const float %s[%d] = {' % (name, len(vals)))
+    print('%sconst float %s[%d] = {' % ('_Alignas(%d) ' % align if align else '', name, len(vals)))
     for i in range(0, len(vals), per_line):
         print('    ' + ', '.join(fmt(v) for v in vals[i:i + per_line]) + ',')
     print('};')
@@ -120,6 +120,24 @@ def main():
     ca = [c / math.sqrt(1.0 + c * c) for c in ALIAS_C]
     emit('segue_mpa_alias_cs', cs, 'Alias reduction cs[i] = 1 / sqrt(1 + c[i]^2), c of Table 3-B.9.', 8)
     emit('segue_mpa_alias_ca', ca, 'Alias reduction ca[i] = c[i] / sqrt(1 + c[i]^2).', 8)
+    # The IMDCT constants again with every value repeated 4 times, 16-byte
+    # aligned: SSE2 has no broadcast from memory, so a multiply by a
+    # constant would otherwise cost a load and a shuffle; with these it is
+    # one multiply with a memory operand. Same float values (each rounded
+    # once from the same double).
+    x4 = lambda vals: [v for v in vals for _ in range(4)]
+    emit('segue_mpa_dct4_18_pre_x4', x4([1.0 / (2.0 * math.cos(math.pi * (2 * k + 1) / 72.0)) for k in range(18)]),
+         'segue_mpa_dct4_18_pre, each value 4 times (SSE2).', 8, 16)
+    emit('segue_mpa_dct2_18_odd_x4', x4([1.0 / (2.0 * math.cos(math.pi * (2 * k + 1) / 36.0)) for k in range(9)]),
+         'segue_mpa_dct2_18_odd, each value 4 times (SSE2).', 8, 16)
+    emit('segue_mpa_dct2_9_x4', x4([math.cos(math.pi * m * (2 * k + 1) / 18.0) for m in range(9) for k in range(4)]),
+         'segue_mpa_dct2_9, each value 4 times (SSE2).', 8, 16)
+    emit('segue_mpa_dct4_6_x4', x4([math.cos(math.pi * (2 * m + 1) * (2 * k + 1) / 24.0) for m in range(6) for k in range(6)]),
+         'segue_mpa_dct4_6, each value 4 times (SSE2).', 8, 16)
+    emit('segue_mpa_imdct_window_x4', x4(long0 + start + long0 + stop),
+         'segue_mpa_imdct_window, each value 4 times (SSE2).', 8, 16)
+    emit('segue_mpa_imdct_window_short_x4', x4([math.sin(math.pi / 12 * (i + 0.5)) for i in range(12)]),
+         'segue_mpa_imdct_window_short, each value 4 times (SSE2).', 8, 16)
 
 
 if __name__ == '__main__':

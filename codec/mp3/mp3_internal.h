@@ -22,26 +22,58 @@
 #include "codec/common/mpa_header.h"
 #include "simd/dsp.h"
 
+/* Keeps a function out of its caller, so a large local array is off the
+ * stack again when the caller goes on (GCC and Clang; elsewhere a hint
+ * the compiler may ignore, costing stack only). */
+#if defined(__GNUC__)
+#define MP3_NOINLINE __attribute__((noinline))
+#else
+#define MP3_NOINLINE
+#endif
+
 #define MP3_MAX_FRAME_SAMPLES 1152u
 #define MP3_RESERVOIR_MAX 511u /* main_data_begin is 9 bits in MPEG-1, 8 in LSF */
 
 /* Bit reader over up to two byte ranges read as one stream (the Layer III
  * bit reservoir's stored bytes, then the current frame's main data), with
  * a 64-bit cache. Reading past the end yields zero bits; nothing is ever
- * read outside the two ranges. */
+ * read outside the two ranges.
+ *
+ * The cache holds `avail` valid bits at its top. Below them it may hold
+ * the leading bits of the byte at `p` (an 8-byte refill loads whole words
+ * and keeps the whole bytes); a later refill ORs that same byte into the
+ * same place, so those bits never need clearing. */
 typedef struct mp3_bits {
     const uint8_t *p, *end;   /* current range */
     const uint8_t *p2, *end2; /* the next range, or NULL */
     uint64_t cache;           /* next bits, MSB first */
     unsigned avail;           /* valid bits in cache */
-    size_t consumed;          /* bits consumed so far */
+    size_t pulled;            /* bits moved into the cache (zeros past the end included) */
     size_t total;             /* bits in both ranges */
 } mp3_bits;
 
 void mp3_bits_init(mp3_bits *b, const uint8_t *d1, size_t n1, const uint8_t *d2, size_t n2);
 
+static inline uint64_t mp3_load_be64(const uint8_t *p)
+{
+    /* Compilers turn this into one load and a byte swap. */
+    return ((uint64_t)p[0] << 56) | ((uint64_t)p[1] << 48) | ((uint64_t)p[2] << 40) |
+           ((uint64_t)p[3] << 32) | ((uint64_t)p[4] << 24) | ((uint64_t)p[5] << 16) |
+           ((uint64_t)p[6] << 8) | (uint64_t)p[7];
+}
+
+/* Tops the cache up to at least 56 valid bits. */
 static inline void mp3_bits_refill(mp3_bits *b)
 {
+    if (b->p != b->end && b->end - b->p >= 8) {
+        /* Fast path: one unaligned word, as many whole bytes as fit. */
+        unsigned n = (63u - b->avail) >> 3;
+        b->cache |= mp3_load_be64(b->p) >> b->avail;
+        b->p += n;
+        b->avail += 8u * n;
+        b->pulled += 8u * n;
+        return;
+    }
     while (b->avail <= 56) {
         uint64_t byte;
         if (b->p < b->end) {
@@ -59,6 +91,7 @@ static inline void mp3_bits_refill(mp3_bits *b)
         }
         b->cache |= byte << (56 - b->avail);
         b->avail += 8;
+        b->pulled += 8;
     }
 }
 
@@ -74,7 +107,6 @@ static inline void mp3_bits_skip(mp3_bits *b, unsigned n)
 {
     b->cache <<= n;
     b->avail -= n;
-    b->consumed += n;
 }
 
 /* Reads n (0..32) bits. */
@@ -87,9 +119,10 @@ static inline uint32_t mp3_bits_get(mp3_bits *b, unsigned n)
     return v;
 }
 
+/* Bits consumed so far. */
 static inline size_t mp3_bits_tell(const mp3_bits *b)
 {
-    return b->consumed;
+    return b->pulled - b->avail;
 }
 
 /* A plain MSB-first reader of one byte range (side information, Layer I

@@ -35,13 +35,24 @@
 #include "codec/mp3/mp3_internal.h"
 #include "codec/mp3/mp3_tables.h"
 
-/* 2^(e/4) for any integer e (the requantiser's quarter-step gains). */
+/* 2^(e/4) for any integer e (the requantiser's quarter-step gains). The
+ * power of two is built in the exponent field: a granule needs a gain per
+ * band, and ldexpf showed in profiles. */
 static float pow2_quarter(int e)
 {
     static const float frac[4] = {1.0f, 1.18920712f, 1.41421356f, 1.68179283f};
-    /* floor(e / 4) without shifting a negative value */
-    int q = e >= 0 ? e / 4 : -((-e + 3) / 4);
-    return ldexpf(frac[e - 4 * q], q);
+    if (e < -504 || e > 508) {
+        /* Outside the normal range; the side information cannot get
+         * here (|e| < 400), but keep the function total. */
+        int q = e >= 0 ? e / 4 : -((-e + 3) / 4);
+        return ldexpf(frac[e - 4 * q], q);
+    }
+    /* floor(e / 4) and e mod 4 on a non-negative value */
+    unsigned u = (unsigned)(e + 512);
+    uint32_t bits = ((u >> 2) - 128u + 127u) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return frac[u & 3u] * scale;
 }
 
 /* |v|^(4/3) for 0 <= v <= 8206 (15 + the largest linbits escape). */
@@ -255,101 +266,98 @@ typedef struct l3_spectrum_info {
     int max_short_band[3];   /* the same per short window (short band numbers) */
 } l3_spectrum_info;
 
-/* Decodes one Huffman pair with the tree at `tab`. */
-static inline unsigned huff_pair(mp3_bits *b, const int16_t *tab, unsigned root)
+/* ±|v|^(4/3) as float bits: the sign goes on by XOR, not by a branch
+ * (sign bits are random, and so would the branch be). */
+static inline float signed_pow43(unsigned v, uint32_t sign)
 {
-    unsigned bits = root;
-    int e = tab[mp3_bits_peek(b, bits)];
+    float m = v < 256 ? segue_mp3_pow43[v] : pow43(v);
+    uint32_t u;
+    memcpy(&u, &m, sizeof u);
+    u ^= sign << 31;
+    memcpy(&m, &u, sizeof m);
+    return m;
+}
+
+/* The same for a value of at most 15 (no escape: the table is enough). */
+static inline float small_pow43(unsigned v, uint32_t sign)
+{
+    float m = segue_mp3_pow43[v];
+    uint32_t u;
+    memcpy(&u, &m, sizeof u);
+    u ^= sign << 31;
+    memcpy(&m, &u, sizeof m);
+    return m;
+}
+
+/* Looks up the Huffman code at the top of `cache` (mp3_tables.h format):
+ * returns the leaf, *used = the code's length. Most codes end in the root
+ * table; longer ones descend a level per iteration. */
+static inline int huff_code(uint64_t cache, const int16_t *tab, unsigned root, unsigned *used)
+{
+    int e = tab[cache >> (64 - root)];
+    unsigned u = 0;
+    unsigned nb = root;
     while (e < 0) {
-        mp3_bits_skip(b, bits);
+        u += nb; /* a whole level consumed: descend */
         unsigned v = (unsigned)(-e);
-        bits = v & 15u;
-        e = tab[(v >> 4) + mp3_bits_peek(b, bits)];
+        nb = v & 15u;
+        e = tab[(v >> 4) + (unsigned)((cache << u) >> (64 - nb))];
     }
-    mp3_bits_skip(b, (unsigned)e >> 8);
-    return (unsigned)e & 0xFFu;
+    *used = u + ((unsigned)e >> 8);
+    return e;
 }
 
-/* Walks the bands of a granule line by line in bitstream order. */
-typedef struct band_cursor {
-    const l3_layout *lay;
-    const float *gain;  /* per band */
-    unsigned band;
-    unsigned f;         /* line within the band */
-    unsigned left;      /* lines left in the band */
-} band_cursor;
-
-static inline void cursor_store(band_cursor *c, float *x, size_t stride, float v,
-                                l3_spectrum_info *info)
+/* Reads the sign bit of a value when the value is nonzero, without a
+ * branch on either. `*c` is the cache (enough bits guaranteed), `*n` the
+ * running count of bits taken from it. */
+static inline uint32_t take_sign(uint64_t *c, unsigned *n, unsigned v)
 {
-    while (c->left == 0) {
-        c->band++;
-        c->f = 0;
-        c->left = c->lay->bands[c->band].width;
-    }
-    const l3_band *b = &c->lay->bands[c->band];
-    unsigned line = b->window < 0 ? b->start + c->f : 3u * (b->start + c->f) + (unsigned)b->window;
-    unsigned sb = line / 18u;
-    x[(size_t)(line - 18u * sb) * stride + sb] = v * c->gain[c->band];
-    if (v != 0.0f) {
-        if (sb + 1 > info->nz_sb)
-            info->nz_sb = sb + 1;
-        if (b->window < 0) {
-            if ((int)b->sfb > info->max_long_band)
-                info->max_long_band = b->sfb;
-        } else if ((int)b->sfb > info->max_short_band[b->window]) {
-            info->max_short_band[b->window] = b->sfb;
-        }
-    }
-    c->f++;
-    c->left--;
+    unsigned has = v != 0;
+    uint32_t s = (uint32_t)(*c >> 63) & has;
+    *c <<= has;
+    *n += has;
+    return s;
 }
 
-/* Reads one big-values value x (0..15) with its linbits and sign. */
-static inline float big_value(mp3_bits *b, unsigned v, unsigned linbits)
+/* The requantisation gain of band i of the layout (2.4.3.4 "formula for
+ * requantisation": global gain, scale factor with pretab or subblock
+ * gain), as a power of 2^(1/4). */
+static inline float band_gain(const mp3_granule *g, const l3_layout *lay, const uint8_t *sf,
+                              unsigned i)
 {
-    if (v == 0)
-        return 0.0f;
-    if (v == 15 && linbits)
-        v += mp3_bits_get(b, linbits);
-    float m = pow43(v);
-    return mp3_bits_get(b, 1) ? -m : m;
-}
-
-/* Decodes part 3 of one granule/channel (the spectrum) into x (hybrid
- * layout, channel offset applied), stopping at bit `end`. All 576 lines of
- * the channel are written (zeros past the coded ones). */
-static void l3_spectrum(mp3_bits *b, size_t end, const mp3_granule *g, const l3_layout *lay,
-                        const uint8_t *sf, const segue_mp3_sfb *t, float *x, size_t stride,
-                        l3_spectrum_info *info)
-{
-    float gain[40];
+    const l3_band *bd = &lay->bands[i];
     int shift = g->scalefac_scale ? 4 : 2; /* 2^(-(1 + scalefac_scale)/2 * sf) in quarter steps */
-    for (unsigned i = 0; i < lay->nbands; i++) {
-        const l3_band *bd = &lay->bands[i];
-        int e = (int)g->global_gain - 210;
-        if (bd->window < 0) {
-            int pre = g->preflag ? segue_mp3_pretab[bd->sfb] : 0;
-            e -= shift * ((int)sf[bd->sf] + pre);
-        } else {
-            e -= 8 * (int)g->subblock_gain[bd->window] + shift * (int)sf[bd->sf];
-        }
-        gain[i] = pow2_quarter(e);
+    int e = (int)g->global_gain - 210;
+    if (bd->window < 0) {
+        int pre = g->preflag ? segue_mp3_pretab[bd->sfb] : 0;
+        e -= shift * ((int)sf[bd->sf] + pre);
+    } else {
+        e -= 8 * (int)g->subblock_gain[bd->window] + shift * (int)sf[bd->sf];
     }
-    for (unsigned j = 0; j < 18; j++)
-        for (unsigned sb = 0; sb < 32; sb++)
-            x[j * stride + sb] = 0.0f;
-    info->nz_sb = 0;
-    info->max_long_band = -1;
-    info->max_short_band[0] = info->max_short_band[1] = info->max_short_band[2] = -1;
+    return pow2_quarter(e);
+}
 
-    band_cursor c = {lay, gain, 0, 0, lay->bands[0].width};
+/* Huffman decoding of part 3 (big values, then count1 quadruples until
+ * bit `end`) into xr[] in bitstream order, requantised: sign * |v|^(4/3)
+ * times the band's gain. The big-values loops run over stretches that
+ * lie in one band and one region (band widths and region boundaries are
+ * even, so a pair never straddles), so the gain is a loop constant.
+ * Returns 1 + the index of the last nonzero line (0: all zero); xr[] is
+ * written up to the last decoded line, which may be further. */
+static unsigned l3_huffman(mp3_bits *bits, size_t end, const mp3_granule *g,
+                           const segue_mp3_sfb *t, const l3_layout *lay, const uint8_t *sf,
+                           float *xr)
+{
     unsigned big_end = 2u * g->big_values;
     unsigned r1, r2;
     if (g->window_switching) {
-        /* region0 is fixed (2.4.2.7): 36 lines for block_type 2 (as the
-         * ISO reference decoder), else region0_count 7 long bands. */
-        r1 = g->block_type == 2 ? 36u : t->l[8];
+        /* region0 is fixed (2.4.2.7): for block_type 2 the first three
+         * short bands of all windows, 36 lines (the ISO reference
+         * decoder), which is 72 at MPEG-2.5 8 kHz, whose short bands are
+         * twice as wide (lame writes it so; FFmpeg and libmpg123 decode
+         * it so, libmpg123 differing only for mixed blocks, which no
+         * standard defines at 8 kHz); else region0_count 7 long bands. */
+        r1 = g->block_type == 2 ? 3u * t->s[3] : t->l[8];
         r2 = 576;
     } else {
         unsigned a = g->region0_count + 1u;
@@ -365,50 +373,236 @@ static void l3_spectrum(mp3_bits *b, size_t end, const mp3_granule *g, const l3_
         r2 = r1;
     const unsigned region_end[3] = {r1, r2, big_end};
 
+    /* A local copy keeps the reader in registers across the loops. */
+    mp3_bits b = *bits;
     unsigned line = 0;
+    unsigned bi = 0;                     /* band of `line` */
+    unsigned bend = lay->bands[0].width; /* bitstream line where band bi ends */
+    float gain = band_gain(g, lay, sf, 0);
     for (unsigned r = 0; r < 3; r++) {
         const segue_mp3_huff_table *ht = &segue_mp3_huff_tables[g->table_select[r]];
         unsigned stop = region_end[r];
+        if (line >= stop)
+            continue;
         if (ht->root_bits == 0) {
             /* Table 0 codes zeros without bits; 4 and 14 are unused and
              * decode as zeros too. */
-            for (; line < stop; line++)
-                cursor_store(&c, x, stride, 0.0f, info);
+            memset(xr + line, 0, (stop - line) * sizeof *xr);
+            line = stop;
             continue;
         }
         const int16_t *tab = segue_mp3_huff_data + ht->offset;
-        for (; line < stop; line += 2) {
-            unsigned xy = huff_pair(b, tab, ht->root_bits);
-            float vx = big_value(b, xy >> 4, ht->linbits);
-            float vy = big_value(b, xy & 15u, ht->linbits);
-            cursor_store(&c, x, stride, vx, info);
-            cursor_store(&c, x, stride, vy, info);
+        const unsigned root = ht->root_bits;
+        const unsigned linbits = ht->linbits;
+        while (line < stop) {
+            if (line >= bend) {
+                while (line >= bend)
+                    bend += lay->bands[++bi].width;
+                gain = band_gain(g, lay, sf, bi);
+            }
+            unsigned seg = stop < bend ? stop : bend;
+            if (linbits == 0) {
+                /* Tables 1-15: values 0..15, at most 19 + 2 bits a pair. */
+                for (; line < seg; line += 2) {
+                    if (b.avail < 21)
+                        mp3_bits_refill(&b);
+                    uint64_t cache = b.cache;
+                    unsigned used;
+                    int e = huff_code(cache, tab, root, &used);
+                    cache <<= used;
+                    unsigned vx = ((unsigned)e >> 4) & 15u;
+                    unsigned vy = (unsigned)e & 15u;
+                    uint32_t sx = take_sign(&cache, &used, vx);
+                    uint32_t sy = take_sign(&cache, &used, vy);
+                    b.cache = cache;
+                    b.avail -= used;
+                    xr[line] = small_pow43(vx, sx) * gain;
+                    xr[line + 1] = small_pow43(vy, sy) * gain;
+                }
+                continue;
+            }
+            for (; line < seg; line += 2) {
+                /* One refill covers the pair: a code of at most 19 bits,
+                 * and per value up to 13 linbits and a sign (47 bits). */
+                if (b.avail < 47)
+                    mp3_bits_refill(&b);
+                uint64_t cache = b.cache;
+                unsigned used;
+                int e = huff_code(cache, tab, root, &used);
+                cache <<= used;
+                unsigned vx = ((unsigned)e >> 4) & 15u;
+                unsigned vy = (unsigned)e & 15u;
+                if (vx == 15) {
+                    vx += (unsigned)(cache >> (64 - linbits));
+                    cache <<= linbits;
+                    used += linbits;
+                }
+                uint32_t sx = take_sign(&cache, &used, vx);
+                if (vy == 15) {
+                    vy += (unsigned)(cache >> (64 - linbits));
+                    cache <<= linbits;
+                    used += linbits;
+                }
+                uint32_t sy = take_sign(&cache, &used, vy);
+                b.cache = cache;
+                b.avail -= used;
+                xr[line] = signed_pow43(vx, sx) * gain;
+                xr[line + 1] = signed_pow43(vy, sy) * gain;
+            }
         }
     }
 
     /* count1 region: quadruples until the granule's bits are used up. A
-     * quadruple that runs past `end` is dropped (the ISO reference). */
-    while (line + 4 <= 576 && mp3_bits_tell(b) < end) {
+     * quadruple that runs past `end` is dropped (the ISO reference). Band
+     * widths need not be multiples of 4, so the band is checked per
+     * value. */
+    while (line + 4 <= 576 && mp3_bits_tell(&b) < end) {
+        if (b.avail < 10)
+            mp3_bits_refill(&b);
+        uint64_t cache = b.cache;
+        unsigned used;
         unsigned vwxy;
         if (g->count1_table) {
-            vwxy = 15u - mp3_bits_get(b, 4);
+            vwxy = 15u - (unsigned)(cache >> 60);
+            used = 4;
         } else {
-            unsigned e = segue_mp3_count1a[mp3_bits_peek(b, 6)];
-            mp3_bits_skip(b, e >> 4);
+            unsigned e = segue_mp3_count1a[cache >> 58];
+            used = e >> 4;
             vwxy = e & 15u;
         }
+        cache <<= used;
         float q[4];
         for (unsigned i = 0; i < 4; i++) {
-            q[i] = 0.0f;
-            if (vwxy & (8u >> i))
-                q[i] = mp3_bits_get(b, 1) ? -1.0f : 1.0f;
+            unsigned v = (vwxy >> (3u - i)) & 1u;
+            q[i] = small_pow43(v, take_sign(&cache, &used, v));
         }
-        if (mp3_bits_tell(b) > end)
+        b.cache = cache;
+        b.avail -= used;
+        if (mp3_bits_tell(&b) > end)
             break;
-        for (unsigned i = 0; i < 4; i++)
-            cursor_store(&c, x, stride, q[i], info);
+        if (line + 4 <= bend) {
+            for (unsigned i = 0; i < 4; i++)
+                xr[line + i] = q[i] * gain;
+        } else {
+            for (unsigned i = 0; i < 4; i++) {
+                if (line + i >= bend) {
+                    while (line + i >= bend)
+                        bend += lay->bands[++bi].width;
+                    gain = band_gain(g, lay, sf, bi);
+                }
+                xr[line + i] = q[i] * gain;
+            }
+        }
         line += 4;
     }
+    /* The last nonzero line: a short walk back over the zeros that end
+     * the decoded lines (cheaper than tracking it per value). */
+    while (line > 0 && xr[line - 1] == 0.0f)
+        line--;
+    return line;
+}
+
+/* x[j * stride + sb] = xr[18 sb + j] for the first nsb subbands. */
+static inline void transpose_subbands(float *x, const float *xr, unsigned nsb, size_t stride)
+{
+    for (unsigned sb = 0; sb < nsb; sb++) {
+        const float *src = xr + 18u * sb;
+        float *dst = x + sb;
+        for (unsigned j = 0; j < 18; j++)
+            dst[j * stride] = src[j];
+    }
+}
+
+/* Decodes part 3 of one granule/channel (the spectrum) into x (hybrid
+ * layout, channel offset applied), stopping at bit `end`. All 576 lines of
+ * the channel are written (zeros past the coded ones).
+ *
+ * Two passes: Huffman decoding and requantisation into bitstream order
+ * (a tight loop with no per-line bookkeeping), then the lines moved to
+ * the hybrid layout: long bands by transposing whole subbands, short
+ * bands by their reordering. Not inlined: its 2.3 KiB line buffer must
+ * not stay on the stack under the synthesis that mp3_decode_layer3 calls
+ * next. */
+MP3_NOINLINE static void l3_spectrum(mp3_bits *bits, size_t end, const mp3_granule *g,
+                                     const l3_layout *lay, const uint8_t *sf,
+                                     const segue_mp3_sfb *t, float *x, size_t stride,
+                                     l3_spectrum_info *info)
+{
+    float xr[576];
+    unsigned nz_end = l3_huffman(bits, end, g, t, lay, sf, xr);
+
+    info->max_long_band = -1;
+    info->max_short_band[0] = info->max_short_band[1] = info->max_short_band[2] = -1;
+    unsigned nz_sb = 0;
+    unsigned long_end = lay->long_sb * 18u; /* lines of the long part */
+    int any_short = long_end < 576;
+    if (any_short) {
+        for (unsigned j = 0; j < 18; j++)
+            memset(x + j * stride, 0, 32 * sizeof *x);
+    }
+    unsigned k = 0; /* bitstream line of the band's first line */
+    for (unsigned i = 0; i < lay->nbands && k < nz_end; i++) {
+        const l3_band *bd = &lay->bands[i];
+        unsigned n = bd->width < nz_end - k ? bd->width : nz_end - k;
+        if (bd->window < 0) {
+            /* Long: natural order already, moved below by subbands. The
+             * band holding the last nonzero line is the highest nonzero
+             * long band; in a mixed block that line may lie in the short
+             * part, so there each long band is looked at. */
+            int nonzero = k + bd->width >= nz_end;
+            for (unsigned f = 0; !nonzero && any_short && f < n; f++)
+                nonzero = xr[k + f] != 0.0f;
+            if (nonzero)
+                info->max_long_band = bd->sfb;
+        } else {
+            /* Short: line f of window w goes to reordered line
+             * 3 (start + f) + w, row R % 18 of subband R / 18. */
+            const float *v = xr + k;
+            unsigned nonzero = 0;
+            unsigned rl = 3u * bd->start + (unsigned)bd->window;
+            unsigned sb = rl / 18u;
+            unsigned j = rl - 18u * sb;
+            for (unsigned f = 0; f < n; f++) {
+                nonzero |= v[f] != 0.0f;
+                x[(size_t)j * stride + sb] = v[f];
+                j += 3;
+                if (j >= 18) {
+                    j -= 18;
+                    sb++;
+                }
+            }
+            if (nonzero) {
+                if ((int)bd->sfb > info->max_short_band[bd->window])
+                    info->max_short_band[bd->window] = bd->sfb;
+                unsigned top = (3u * (bd->start + n - 1u) + (unsigned)bd->window) / 18u + 1u;
+                if (top > nz_sb)
+                    nz_sb = top;
+            }
+        }
+        k += bd->width;
+    }
+    /* Long part: whole subbands transposed, x[j][sb] = xr[18 sb + j]. */
+    unsigned long_nz = nz_end < long_end ? nz_end : long_end;
+    unsigned lsb = (long_nz + 17u) / 18u;
+    if (lsb) {
+        /* Lines between the last nonzero one and the end of its subband
+         * may not have been decoded: zero them. */
+        for (unsigned l = long_nz; l < 18u * lsb; l++)
+            xr[l] = 0.0f;
+        /* The stride as a constant makes every store address an
+         * immediate offset. */
+        if (stride == 64)
+            transpose_subbands(x, xr, lsb, 64);
+        else
+            transpose_subbands(x, xr, lsb, 32);
+        if (lsb > nz_sb)
+            nz_sb = lsb;
+    }
+    if (!any_short && lsb < 32) {
+        for (unsigned j = 0; j < 18; j++)
+            memset(x + j * stride + lsb, 0, (32u - lsb) * sizeof *x);
+    }
+    info->nz_sb = nz_sb;
 }
 
 /* ---- stereo processing ---------------------------------------------------- */
@@ -579,7 +773,7 @@ void mp3_bits_init(mp3_bits *b, const uint8_t *d1, size_t n1, const uint8_t *d2,
     b->end2 = n2 ? d2 + n2 : NULL;
     b->cache = 0;
     b->avail = 0;
-    b->consumed = 0;
+    b->pulled = 0;
     b->total = (n1 + n2) * 8u;
 }
 
@@ -601,7 +795,7 @@ static void main_seek(mp3_bits *b, const l3_main *m, size_t pos)
     } else {
         mp3_bits_init(b, NULL, 0, NULL, 0);
     }
-    b->consumed = byte * 8u;
+    b->pulled = byte * 8u;
     b->total = (m->n1 + m->n2) * 8u;
     mp3_bits_skip(b, 0);
     if (pos & 7u) {
@@ -811,10 +1005,16 @@ segue_status mp3_decode_layer3(mp3_state *s, const segue_mpa_header *h, const ui
                 int right_is = ch == 1 && (h->mode == 1) && (h->mode_extension & 1);
                 l3_scalefactors_lsf(&b, g, right_is, sf[ch], is_max[ch]);
             }
+            mp3_granule none;
             if (mp3_bits_tell(&b) > end) {
-                /* Scale factors longer than the granule: no spectrum. */
+                /* Scale factors longer than the granule: no spectrum. No
+                 * big values either: Huffman codes read from no bits are
+                 * not all zeros (table 1 decodes '000' as 1, 1). */
                 mp3_bits_init(&b, NULL, 0, NULL, 0);
                 end = 0;
+                none = *g;
+                none.big_values = 0;
+                g = &none;
             }
             l3_spectrum(&b, end, g, &lay[ch], sf[ch], t, x + ch * 32u, stride, &info[ch]);
             bitpos += g->part2_3_length;

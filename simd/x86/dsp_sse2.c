@@ -11,6 +11,13 @@
 
 #include "simd/dsp_impl.h"
 
+/* The scalar parts of the MPEG audio kernels (the synthesis' two lone
+ * outputs) must round like dsp_scalar.c, which forbids contraction; clang
+ * would otherwise fuse a * b + c within an expression on FMA targets. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 static void f32_to_s16_sse2(int16_t *dst, const float *src, size_t n)
 {
     const __m128 scale = _mm_set1_ps(SEGUE_S16_SCALE_F);
@@ -259,6 +266,391 @@ static void scale_f32_sse2(float *dst, const float *src, float gain, size_t n)
     segue_scale_f32_scalar(dst + i, src + i, gain, n - i);
 }
 
+/* ---- MPEG audio -------------------------------------------------------------
+ *
+ * Every vector lane runs exactly the scalar kernel's sequence of roundings
+ * (same operations, same order, no fused multiply-add), so these agree
+ * with the specification bit for bit; the declared tolerance is headroom,
+ * not a budget. The synthesis vectorises its DCT across four time slots
+ * (lane = slot) and its window across outputs; the IMDCTs and the alias
+ * butterflies across four subbands (lane = subband), which the hybrid
+ * layout makes contiguous. */
+
+/* Lee's DCT-II (simd/dsp_scalar.c mpa_dct2) on 4 independent columns, in
+ * place in x; `lee` as there. Each size is its own function so the
+ * compiler unrolls it. t is scratch of the same size: a level writes its
+ * butterflies into t, its halves then run in place there with x (dead by
+ * then) as their scratch, and the interleave writes x back, so the whole
+ * transform needs 2 x 32 vectors of stack. */
+#define MPA_DCT_STEP_SSE2(N, HALF_FN)                                                  \
+    static inline void mpa_dct2_##N##_sse2(__m128 *x, __m128 *t, const float *lee)     \
+    {                                                                                  \
+        enum { H = N / 2 };                                                            \
+        for (unsigned k = 0; k < H; k++) {                                             \
+            __m128 a = x[k];                                                           \
+            __m128 b = x[N - 1 - k];                                                   \
+            t[k] = _mm_add_ps(a, b);                                                   \
+            t[H + k] = _mm_mul_ps(_mm_sub_ps(a, b), _mm_set1_ps(lee[k]));              \
+        }                                                                              \
+        HALF_FN(t, x, lee + H);                                                        \
+        HALF_FN(t + H, x + H, lee + H);                                                \
+        for (unsigned m = 0; m < H; m++) {                                             \
+            x[2 * m] = t[m];                                                           \
+            x[2 * m + 1] = m + 1 < H ? _mm_add_ps(t[H + m], t[H + m + 1]) : t[H + m]; \
+        }                                                                              \
+    }
+
+static inline void mpa_dct2_1_sse2(__m128 *x, __m128 *t, const float *lee)
+{
+    (void)x;
+    (void)t;
+    (void)lee;
+}
+MPA_DCT_STEP_SSE2(2, mpa_dct2_1_sse2)
+MPA_DCT_STEP_SSE2(4, mpa_dct2_2_sse2)
+MPA_DCT_STEP_SSE2(8, mpa_dct2_4_sse2)
+MPA_DCT_STEP_SSE2(16, mpa_dct2_8_sse2)
+MPA_DCT_STEP_SSE2(32, mpa_dct2_16_sse2)
+
+/* A zero slot for the lanes past the last one of a batch. */
+static const float mpa_zero_slot[32];
+
+/* The window of scalar segue_mpa_synth_scalar for one channel of one slot
+ * (its V already stored at ring position `pos`): 32 PCM values into out[]
+ * as 8 vectors in output order. */
+static inline void mpa_window_sse2(const float *v, unsigned pos, __m128 out[8])
+{
+    const float *d = segue_mpa_synth_window;
+    __m128 s1[4];
+    __m128 s2[4];
+    for (unsigned q = 0; q < 4; q++) {
+        s1[q] = _mm_setzero_ps();
+        s2[q] = _mm_setzero_ps();
+    }
+    float s0 = 0.0f;
+    float s16 = 0.0f;
+    for (unsigned i = 0; i < 8; i++) {
+        const float *e = v + 32u * ((pos - 2u * i) & 15u);
+        const float *o = v + 32u * ((pos - 2u * i - 1u) & 15u) + 15;
+        const float *w = segue_mpa_synth_window4 + 64u * i;
+        s0 += d[64 * i] * e[0] - d[64 * i + 32] * o[-15];
+        s16 -= d[64 * i + 48] * o[16];
+        /* Lane j = 0 has zero weights (window4's unused column), so it
+         * stays 0; out[0] comes from s0. */
+        for (unsigned q = 0; q < 4; q++) {
+            __m128 ev = _mm_loadu_ps(e + 4 * q);
+            __m128 ov = _mm_loadu_ps(o + 4 * q);
+            __m128 a = _mm_sub_ps(_mm_mul_ps(_mm_loadu_ps(w + 4 * q), ev),
+                                  _mm_mul_ps(_mm_loadu_ps(w + 16 + 4 * q), ov));
+            __m128 b = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(w + 32 + 4 * q), ev),
+                                  _mm_mul_ps(_mm_loadu_ps(w + 48 + 4 * q), ov));
+            s1[q] = _mm_add_ps(s1[q], a);
+            s2[q] = _mm_sub_ps(s2[q], b);
+        }
+    }
+    /* out[j] = s1[j] (j < 16, s0 at 0), out[16] = s16, out[32 - j] = s2[j]:
+     * the upper half is s2 reversed and shifted by one lane. [a0 a3 a2 a1]
+     * with lane 0 then taken from the next vector up. */
+    out[0] = _mm_move_ss(s1[0], _mm_set_ss(s0));
+    out[1] = s1[1];
+    out[2] = s1[2];
+    out[3] = s1[3];
+    out[4] = _mm_move_ss(_mm_shuffle_ps(s2[3], s2[3], _MM_SHUFFLE(1, 2, 3, 0)), _mm_set_ss(s16));
+    out[5] = _mm_move_ss(_mm_shuffle_ps(s2[2], s2[2], _MM_SHUFFLE(1, 2, 3, 0)), s2[3]);
+    out[6] = _mm_move_ss(_mm_shuffle_ps(s2[1], s2[1], _MM_SHUFFLE(1, 2, 3, 0)), s2[2]);
+    out[7] = _mm_move_ss(_mm_shuffle_ps(s2[0], s2[0], _MM_SHUFFLE(1, 2, 3, 0)), s2[1]);
+}
+
+static void mpa_synth_sse2(float *io, size_t nslots, unsigned nch, segue_mpa_synth_state *st)
+{
+    const size_t slot_len = 32u * nch;
+    for (size_t t = 0; t < nslots; t += 4) {
+        size_t nb = nslots - t < 4 ? nslots - t : 4;
+        /* Matrixing of up to 4 slots at once: transpose them so each lane
+         * is one slot, run the DCT, transpose back into the ring order of
+         * dsp.h (A[16..31], then A[15..0]). Each slot's V goes back over
+         * its own (consumed) input until the window below moves it into
+         * the ring: io is the only buffer, the kernel needs no other. A
+         * channel's inputs of the whole batch are read before its V is
+         * written, and the other channel's live elsewhere in the slot. */
+        float spare[32]; /* V of the lanes past the batch, discarded */
+        for (unsigned c = 0; c < nch; c++) {
+            const float *row[4];
+            float *vrow[4];
+            for (size_t s = 0; s < 4; s++) {
+                row[s] = s < nb ? io + (t + s) * slot_len + c * 32u : mpa_zero_slot;
+                vrow[s] = s < nb ? io + (t + s) * slot_len + c * 32u : spare;
+            }
+            __m128 a[32];
+            __m128 scratch[32];
+            for (unsigned g = 0; g < 8; g++) {
+                __m128 r0 = _mm_loadu_ps(row[0] + 4 * g);
+                __m128 r1 = _mm_loadu_ps(row[1] + 4 * g);
+                __m128 r2 = _mm_loadu_ps(row[2] + 4 * g);
+                __m128 r3 = _mm_loadu_ps(row[3] + 4 * g);
+                transpose4_sse2(&r0, &r1, &r2, &r3);
+                a[4 * g] = r0;
+                a[4 * g + 1] = r1;
+                a[4 * g + 2] = r2;
+                a[4 * g + 3] = r3;
+            }
+            mpa_dct2_32_sse2(a, scratch, segue_mpa_dct32_lee);
+            for (unsigned g = 0; g < 8; g++) {
+                __m128 r0, r1, r2, r3;
+                if (g < 4) {
+                    r0 = a[16 + 4 * g];
+                    r1 = a[17 + 4 * g];
+                    r2 = a[18 + 4 * g];
+                    r3 = a[19 + 4 * g];
+                } else {
+                    r0 = a[31 - 4 * g];
+                    r1 = a[30 - 4 * g];
+                    r2 = a[29 - 4 * g];
+                    r3 = a[28 - 4 * g];
+                }
+                transpose4_sse2(&r0, &r1, &r2, &r3);
+                _mm_storeu_ps(vrow[0] + 4 * g, r0);
+                _mm_storeu_ps(vrow[1] + 4 * g, r1);
+                _mm_storeu_ps(vrow[2] + 4 * g, r2);
+                _mm_storeu_ps(vrow[3] + 4 * g, r3);
+            }
+        }
+        /* Window slot by slot: each slot's V enters the ring only now, as
+         * the ring holds exactly the 16 slots the window reads. */
+        for (size_t s = 0; s < nb; s++) {
+            unsigned pos = st->pos & 15u;
+            float *out = io + (t + s) * slot_len;
+            __m128 pcm[2][8];
+            for (unsigned c = 0; c < nch; c++) {
+                float *v = st->v[c] + 32u * pos;
+                for (unsigned q = 0; q < 8; q++)
+                    _mm_storeu_ps(v + 4 * q, _mm_loadu_ps(out + c * 32u + 4 * q));
+                mpa_window_sse2(st->v[c], pos, pcm[c]);
+            }
+            if (nch == 2) {
+                for (unsigned q = 0; q < 8; q++) {
+                    _mm_storeu_ps(out + 8 * q, _mm_unpacklo_ps(pcm[0][q], pcm[1][q]));
+                    _mm_storeu_ps(out + 8 * q + 4, _mm_unpackhi_ps(pcm[0][q], pcm[1][q]));
+                }
+            } else {
+                for (unsigned q = 0; q < 8; q++)
+                    _mm_storeu_ps(out + 4 * q, pcm[0][q]);
+            }
+            st->pos = (pos + 1u) & 15u;
+        }
+    }
+}
+
+static void mpa_alias_sse2(float *x, size_t stride, size_t nb)
+{
+    /* Boundaries 1..nb in groups of 4: the up and down rows of one i are
+     * different rows, so a group's loads never see its own stores. */
+    size_t b = 1;
+    for (; b + 3 <= nb; b += 4) {
+        for (size_t i = 0; i < 8; i++) {
+            float *up = x + (17 - i) * stride + b - 1;
+            float *dn = x + i * stride + b;
+            __m128 cs = _mm_set1_ps(segue_mpa_alias_cs[i]);
+            __m128 ca = _mm_set1_ps(segue_mpa_alias_ca[i]);
+            __m128 u = _mm_loadu_ps(up);
+            __m128 d = _mm_loadu_ps(dn);
+            _mm_storeu_ps(up, _mm_sub_ps(_mm_mul_ps(u, cs), _mm_mul_ps(d, ca)));
+            _mm_storeu_ps(dn, _mm_add_ps(_mm_mul_ps(d, cs), _mm_mul_ps(u, ca)));
+        }
+    }
+    /* Boundaries b..nb: the scalar kernel on x shifted so its boundary 1 is b. */
+    if (b <= nb)
+        segue_mpa_alias_scalar(x + b - 1, stride, nb - b + 1);
+}
+
+static inline __m128 mpa_neg_sse2(__m128 v)
+{
+    return _mm_xor_ps(v, _mm_set1_ps(-0.0f));
+}
+
+/* The constant c of a _x4 table (dsp_impl.h) as a vector: an aligned
+ * load the compiler folds into the multiply. */
+#define MPA_K4(table, i) _mm_load_ps((table) + 4 * (i))
+
+/* dsp_scalar.c mpa_dct2_9 on 4 columns. */
+static inline void mpa_dct2_9_sse2(const __m128 *x, __m128 *out)
+{
+    __m128 p[4];
+    __m128 q[4];
+    for (unsigned k = 0; k < 4; k++) {
+        p[k] = _mm_add_ps(x[k], x[8 - k]);
+        q[k] = _mm_sub_ps(x[k], x[8 - k]);
+    }
+    const float *c = segue_mpa_dct2_9_x4;
+    for (unsigned m = 0; m < 9; m++) {
+        const __m128 *src = (m & 1u) ? q : p;
+        __m128 acc = _mm_mul_ps(src[0], MPA_K4(c, 4 * m));
+        acc = _mm_add_ps(acc, _mm_mul_ps(src[1], MPA_K4(c, 4 * m + 1)));
+        acc = _mm_add_ps(acc, _mm_mul_ps(src[2], MPA_K4(c, 4 * m + 2)));
+        acc = _mm_add_ps(acc, _mm_mul_ps(src[3], MPA_K4(c, 4 * m + 3)));
+        if (!(m & 1u))
+            acc = _mm_add_ps(acc, (m & 2u) ? mpa_neg_sse2(x[4]) : x[4]);
+        out[m] = acc;
+    }
+}
+
+/* dsp_scalar.c mpa_dct4_18 on 4 columns. */
+static inline void mpa_dct4_18_sse2(const __m128 *x, __m128 *z)
+{
+    __m128 e[9];
+    __m128 o[9];
+    __m128 ce[9];
+    __m128 co[9];
+    __m128 c[19];
+    for (unsigned k = 0; k < 9; k++) {
+        __m128 a = _mm_mul_ps(x[k], MPA_K4(segue_mpa_dct4_18_pre_x4, k));
+        __m128 b = _mm_mul_ps(x[17 - k], MPA_K4(segue_mpa_dct4_18_pre_x4, 17 - k));
+        e[k] = _mm_add_ps(a, b);
+        o[k] = _mm_mul_ps(_mm_sub_ps(a, b), MPA_K4(segue_mpa_dct2_18_odd_x4, k));
+    }
+    mpa_dct2_9_sse2(e, ce);
+    mpa_dct2_9_sse2(o, co);
+    for (unsigned m = 0; m < 9; m++) {
+        c[2 * m] = ce[m];
+        c[2 * m + 1] = m < 8 ? _mm_add_ps(co[m], co[m + 1]) : co[m];
+    }
+    c[18] = _mm_setzero_ps();
+    for (unsigned m = 0; m < 18; m++)
+        z[m] = _mm_add_ps(c[m], c[m + 1]);
+}
+
+/* -0.0 in the lanes whose subband first + lane is odd. */
+static inline __m128 mpa_odd_sign_sse2(size_t first)
+{
+    return (first & 1u) ? _mm_setr_ps(-0.0f, 0.0f, -0.0f, 0.0f)
+                        : _mm_setr_ps(0.0f, -0.0f, 0.0f, -0.0f);
+}
+
+/* One group of 4 subbands at x (lanes = subbands first .. first + 3).
+ * The windowed output y[0..35] of the scalar kernel is formed in the
+ * order it is stored (y[n] into x with the overlap, y[18 + n] as the new
+ * overlap), so no 36-vector array lives across the loop. */
+static inline void mpa_imdct36_4_sse2(float *x, float *ovl, size_t stride, size_t first,
+                                      const float *w4)
+{
+    __m128 in[18];
+    __m128 z[18];
+    for (size_t k = 0; k < 18; k++)
+        in[k] = _mm_loadu_ps(x + k * stride);
+    mpa_dct4_18_sse2(in, z);
+    __m128 sign = mpa_odd_sign_sse2(first);
+    for (size_t n = 0; n < 18; n++) {
+        /* y[n] = z[n + 9] w[n] (n < 9), -z[26 - n] w[n] (9 <= n < 27),
+         * -z[n - 27] w[n] (n >= 27). */
+        __m128 y0 = n < 9 ? _mm_mul_ps(z[n + 9], MPA_K4(w4, n))
+                          : _mm_mul_ps(mpa_neg_sse2(z[26 - n]), MPA_K4(w4, n));
+        __m128 y1 = n < 9 ? _mm_mul_ps(mpa_neg_sse2(z[8 - n]), MPA_K4(w4, 18 + n))
+                          : _mm_mul_ps(mpa_neg_sse2(z[n - 9]), MPA_K4(w4, 18 + n));
+        __m128 v = _mm_add_ps(y0, _mm_loadu_ps(ovl + n * stride));
+        _mm_storeu_ps(x + n * stride, (n & 1u) ? _mm_xor_ps(v, sign) : v);
+        _mm_storeu_ps(ovl + n * stride, y1);
+    }
+}
+
+/* The last 1..3 subbands through the same vector code: copied into a
+ * zero-padded 4-wide block, transformed, the real lanes copied back (the
+ * lanes are independent, so the padding changes nothing). Much cheaper
+ * than the scalar kernel per subband. */
+static inline void mpa_tail_in_sse2(float *tx, float *to, const float *x, const float *ovl,
+                                    size_t stride, size_t r)
+{
+    for (size_t k = 0; k < 18; k++) {
+        for (size_t l = 0; l < 4; l++) {
+            tx[4 * k + l] = l < r ? x[k * stride + l] : 0.0f;
+            to[4 * k + l] = l < r ? ovl[k * stride + l] : 0.0f;
+        }
+    }
+}
+
+static inline void mpa_tail_out_sse2(float *x, float *ovl, const float *tx, const float *to,
+                                     size_t stride, size_t r)
+{
+    for (size_t k = 0; k < 18; k++) {
+        for (size_t l = 0; l < r; l++) {
+            x[k * stride + l] = tx[4 * k + l];
+            ovl[k * stride + l] = to[4 * k + l];
+        }
+    }
+}
+
+static void mpa_imdct36_sse2(float *x, float *ovl, size_t stride, size_t nsb, size_t sb0,
+                             unsigned block_type)
+{
+    const float *w = segue_mpa_imdct_window_x4 + 4u * 36u * (block_type & 3u);
+    size_t s = 0;
+    for (; s + 4 <= nsb; s += 4)
+        mpa_imdct36_4_sse2(x + s, ovl + s, stride, sb0 + s, w);
+    if (s < nsb) {
+        float tx[18 * 4];
+        float to[18 * 4];
+        mpa_tail_in_sse2(tx, to, x + s, ovl + s, stride, nsb - s);
+        mpa_imdct36_4_sse2(tx, to, 4, sb0 + s, w);
+        mpa_tail_out_sse2(x + s, ovl + s, tx, to, stride, nsb - s);
+    }
+}
+
+/* Overlap-add, frequency inversion (sign: -0.0 in the lanes of odd
+ * subbands, applied at odd n) and the new overlap, for 4 subbands. */
+static inline void mpa_overlap_store_sse2(float *x, float *ovl, size_t stride, __m128 sign,
+                                          const __m128 *y)
+{
+    for (size_t n = 0; n < 18; n++) {
+        __m128 v = _mm_add_ps(y[n], _mm_loadu_ps(ovl + n * stride));
+        _mm_storeu_ps(x + n * stride, (n & 1u) ? _mm_xor_ps(v, sign) : v);
+        _mm_storeu_ps(ovl + n * stride, y[18 + n]);
+    }
+}
+
+/* The scalar kernel's three 6-point IMDCTs and their overlapped windows
+ * on 4 subbands. */
+static inline void mpa_imdct12_4_sse2(float *x, float *ovl, size_t stride, size_t first)
+{
+    const float *ws = segue_mpa_imdct_window_short_x4;
+    const float *c = segue_mpa_dct4_6_x4;
+    __m128 r[36];
+    for (unsigned n = 0; n < 36; n++)
+        r[n] = _mm_setzero_ps();
+    for (unsigned win = 0; win < 3; win++) {
+        __m128 in[6];
+        __m128 z[6];
+        for (unsigned k = 0; k < 6; k++)
+            in[k] = _mm_loadu_ps(x + (3u * k + win) * stride);
+        for (unsigned m = 0; m < 6; m++) {
+            __m128 acc = _mm_mul_ps(in[0], MPA_K4(c, 6 * m));
+            for (unsigned k = 1; k < 6; k++)
+                acc = _mm_add_ps(acc, _mm_mul_ps(in[k], MPA_K4(c, 6 * m + k)));
+            z[m] = acc;
+        }
+        __m128 *dst = r + 6 + 6 * win;
+        for (unsigned n = 0; n < 3; n++) {
+            dst[n] = _mm_add_ps(dst[n], _mm_mul_ps(z[n + 3], MPA_K4(ws, n)));
+            dst[9 + n] = _mm_sub_ps(dst[9 + n], _mm_mul_ps(z[n], MPA_K4(ws, 9 + n)));
+        }
+        for (unsigned n = 3; n < 9; n++)
+            dst[n] = _mm_sub_ps(dst[n], _mm_mul_ps(z[8 - n], MPA_K4(ws, n)));
+    }
+    mpa_overlap_store_sse2(x, ovl, stride, mpa_odd_sign_sse2(first), r);
+}
+
+static void mpa_imdct12_sse2(float *x, float *ovl, size_t stride, size_t nsb, size_t sb0)
+{
+    size_t s = 0;
+    for (; s + 4 <= nsb; s += 4)
+        mpa_imdct12_4_sse2(x + s, ovl + s, stride, sb0 + s);
+    if (s < nsb) {
+        float tx[18 * 4];
+        float to[18 * 4];
+        mpa_tail_in_sse2(tx, to, x + s, ovl + s, stride, nsb - s);
+        mpa_imdct12_4_sse2(tx, to, 4, sb0 + s);
+        mpa_tail_out_sse2(x + s, ovl + s, tx, to, stride, nsb - s);
+    }
+}
+
 void segue_dsp_init_sse2(segue_dsp *dsp)
 {
     dsp->f32_to_s16 = f32_to_s16_sse2;
@@ -272,4 +664,8 @@ void segue_dsp_init_sse2(segue_dsp *dsp)
     dsp->deinterleave_f32 = deinterleave_f32_sse2;
     dsp->scale_add_f32 = scale_add_f32_sse2;
     dsp->scale_f32 = scale_f32_sse2;
+    dsp->mpa_synth = mpa_synth_sse2;
+    dsp->mpa_alias = mpa_alias_sse2;
+    dsp->mpa_imdct36 = mpa_imdct36_sse2;
+    dsp->mpa_imdct12 = mpa_imdct12_sse2;
 }

@@ -39,8 +39,13 @@ static void print_json(const char *path, const segue_stream_info *in, const segu
                 duration_seconds(in));
     else
         fputs(",\n  \"frames\": null,\n  \"duration\": null", f);
-    fprintf(f, ",\n  \"bitrate\": %u,\n  \"seekable\": %s", in->bitrate,
-            in->seekable ? "true" : "false");
+    fprintf(f, ",\n  \"bitrate\": %u", in->bitrate);
+    fputs(",\n  \"rate_control\": ", f);
+    if (in->rate_control)
+        json_string(f, in->rate_control);
+    else
+        fputs("null", f);
+    fprintf(f, ",\n  \"seekable\": %s", in->seekable ? "true" : "false");
     segue_gapless g;
     segue_metadata_get_gapless(m, &g);
     fprintf(f, ",\n  \"gapless\": {\"encoder_delay\": %u, \"padding\": %u, \"total_frames\": %" PRIu64 "}",
@@ -111,7 +116,14 @@ static void print_text(const char *path, const segue_stream_info *in, const segu
     else
         printf("duration:    unknown (unseekable input)\n");
     if (in->bitrate)
-        printf("bitrate:     %u kbit/s\n", (in->bitrate + 500) / 1000);
+        printf("bitrate:     %u kbit/s%s%s\n", (in->bitrate + 500) / 1000,
+               in->rate_control ? " " : "", in->rate_control ? in->rate_control : "");
+    {
+        segue_gapless g;
+        segue_metadata_get_gapless(m, &g);
+        if (g.encoder_delay || g.padding)
+            printf("gapless:     delay %u, padding %u frames\n", g.encoder_delay, g.padding);
+    }
     printf("drm:         none\n");
     size_t n = segue_metadata_field_count(m);
     if (n)

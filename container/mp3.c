@@ -1152,6 +1152,21 @@ static segue_status mp3_open(void *priv, segue_demux_ctx *ctx, segue_codec_param
     if (m->index && m->index_count == 0)
         index_note(m, 0, m->audio_start);
 
+    /* The rate control, for probe: the LAME tag's VBR method names it
+     * ([LAME] "VBR method"); without one, "Info" marks CBR and "Xing" or
+     * VBRI a variable rate; without any header, the open-time scan tells
+     * whether every frame had the same bitrate. */
+    if (v.have_lame && v.vbr_method) {
+        unsigned vm = v.vbr_method;
+        ctx->info->rate_control = vm == 1 || vm == 8 ? "cbr" : vm == 2 || vm == 9 ? "abr" : "vbr";
+    } else if (v.kind == 2) {
+        ctx->info->rate_control = "cbr";
+    } else if (v.kind == 1 || v.kind == 3) {
+        ctx->info->rate_control = "vbr";
+    } else if (m->frame_count >= 0) {
+        ctx->info->rate_control = cbr ? "cbr" : "vbr";
+    }
+
     /* Gapless values. */
     segue_gapless g;
     memset(&g, 0, sizeof g);

@@ -51,6 +51,9 @@ typedef struct segue_stream_info {
     uint32_t bitrate;            /* average bits per second, 0 if unknown */
     int seekable;                /* 1 if segue_decoder_seek() works */
     int big_endian;              /* 1 if the file stores samples big-endian */
+    /* How a lossy stream spends bits, when the file says or a scan shows:
+     * "cbr", "abr" or "vbr" (static); NULL if unknown or not applicable. */
+    const char *rate_control;
 } segue_stream_info;
 
 /* Opens and probes `io`. `cfg` may be NULL (defaults).

@@ -570,6 +570,9 @@ def test_cli(tmp):
               j.get("container") == "mp3",
               "segue probe --json %s: gapless %s, frames %s, duration %s" % (mode, g, j.get("frames"),
                                                                               j.get("duration")))
+        want_rc = "cbr" if mode == "cbr128" else "vbr"
+        check(j.get("rate_control") == want_rc,
+              "segue probe --json %s: rate_control %r, want %r" % (mode, j.get("rate_control"), want_rc))
         out = os.path.join(tmp, "cli_%s.wav" % mode)
         p = run(SEGUE, "decode", mp3, "-o", out, check_rc=False)
         frames = -1

@@ -141,54 +141,6 @@ typedef struct aiff_comm {
     uint32_t block_align;
 } aiff_comm;
 
-static uint32_t max_metadata(const segue_demux_ctx *ctx)
-{
-    return ctx->cfg ? ctx->cfg->max_metadata_bytes : 16u << 20;
-}
-
-static int strict_mode(const segue_demux_ctx *ctx) { return ctx->cfg && ctx->cfg->strict; }
-
-static segue_status read_exact(segue_demux_ctx *ctx, void *dst, size_t n, const char *what)
-{
-    int64_t at = segue_reader_tell(ctx->reader);
-    size_t got = 0;
-    segue_status st = segue_reader_read_some(ctx->reader, dst, n, &got);
-    if (st < 0)
-        return st;
-    if (got < n)
-        return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
-                               "aiff: %s truncated at offset %lld: needed %zu bytes, got %zu", what,
-                               (long long)at, n, got);
-    return SEGUE_OK;
-}
-
-static segue_status skip_exact(segue_demux_ctx *ctx, uint64_t n, const char *what)
-{
-    segue_reader *r = ctx->reader;
-    int64_t at = segue_reader_tell(r);
-    if (segue_reader_seekable(r)) {
-        int64_t size = segue_reader_size(r);
-        if (n > (uint64_t)(size - at))
-            return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
-                                   "aiff: %s at offset %lld runs %llu bytes past the end of the file",
-                                   what, (long long)at, (unsigned long long)(n - (uint64_t)(size - at)));
-        return segue_reader_seek(r, at + (int64_t)n);
-    }
-    uint8_t scratch[1024];
-    while (n) {
-        size_t want = n < sizeof scratch ? (size_t)n : sizeof scratch, got = 0;
-        segue_status st = segue_reader_read_some(r, scratch, want, &got);
-        if (st < 0)
-            return st;
-        if (got < want)
-            return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
-                                   "aiff: %s at offset %lld ends early, the stream stops at offset %lld",
-                                   what, (long long)at, (long long)segue_reader_tell(r));
-        n -= got;
-    }
-    return SEGUE_OK;
-}
-
 /* [AIFF] "Chunks": odd-length chunks are followed by a pad byte; a missing
  * pad on the last chunk is tolerated. */
 static segue_status skip_pad(segue_demux_ctx *ctx, uint64_t chunk_size)
@@ -264,12 +216,12 @@ static segue_status parse_comm(segue_demux_ctx *ctx, const uint8_t *b, uint64_t 
 /* Adds a text chunk (NAME, AUTH, ANNO, "(c) ") read into memory. */
 static segue_status read_text_chunk(segue_demux_ctx *ctx, const char *key, uint64_t size)
 {
-    if (size > max_metadata(ctx)) {
+    if (size > segue_demux_max_metadata(ctx)) {
         if (segue_metadata_add_unmapped(ctx->metadata, key,
                                         "aiff: text chunk exceeds max_metadata_bytes; skipped") ==
             SEGUE_ERR_NO_MEMORY)
             return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "aiff: out of memory");
-        return skip_exact(ctx, size, "text chunk");
+        return segue_demux_skip_exact(ctx, size, "text chunk");
     }
     if (size == 0)
         return SEGUE_OK;
@@ -277,7 +229,7 @@ static segue_status read_text_chunk(segue_demux_ctx *ctx, const char *key, uint6
     if (!buf)
         return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "aiff: cannot allocate %llu bytes",
                                (unsigned long long)size);
-    segue_status st = read_exact(ctx, buf, (size_t)size, "text chunk");
+    segue_status st = segue_demux_read_exact(ctx, buf, (size_t)size, "text chunk");
     if (st >= 0) {
         st = segue_tag_add_text(ctx->metadata, key, buf, (size_t)size, ctx->allocator);
         if (st == SEGUE_ERR_NO_MEMORY)
@@ -302,7 +254,7 @@ static segue_status parse_comt(segue_demux_ctx *ctx, const uint8_t *b, size_t le
         size_t n = segue_rb16(b + off + 6);
         off += 8;
         if (n > len - off) {
-            if (strict_mode(ctx))
+            if (segue_demux_strict(ctx))
                 return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
                                        "aiff: COMT comment %u declares %zu bytes, %zu left", i, n, len - off);
             break;
@@ -323,14 +275,14 @@ static segue_status read_binary_tag(segue_demux_ctx *ctx, const uint8_t *id, uin
 {
     char name[12];
     fourcc_text(id, name);
-    if (size > max_metadata(ctx)) {
+    if (size > segue_demux_max_metadata(ctx)) {
         char reason[96];
         snprintf(reason, sizeof reason, "aiff: %s chunk of %llu bytes exceeds max_metadata_bytes; skipped",
                  name, (unsigned long long)size);
         if (segue_metadata_add_unmapped(ctx->metadata, is_id3 ? "ID3V2" : "COMMENT", reason) ==
             SEGUE_ERR_NO_MEMORY)
             return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "aiff: out of memory");
-        return skip_exact(ctx, size, "tag chunk");
+        return segue_demux_skip_exact(ctx, size, "tag chunk");
     }
     if (size == 0)
         return SEGUE_OK;
@@ -338,14 +290,14 @@ static segue_status read_binary_tag(segue_demux_ctx *ctx, const uint8_t *id, uin
     if (!buf)
         return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "aiff: cannot allocate %llu bytes for %s",
                                (unsigned long long)size, name);
-    segue_status st = read_exact(ctx, buf, (size_t)size, "tag chunk");
+    segue_status st = segue_demux_read_exact(ctx, buf, (size_t)size, "tag chunk");
     if (st >= 0 && !is_id3) {
         st = parse_comt(ctx, buf, (size_t)size);
     } else if (st >= 0) {
         segue_error tag_err;
         segue_error_clear(&tag_err);
         st = segue_id3v2_parse(buf, (size_t)size, ctx->metadata, ctx->allocator, &tag_err);
-        if (st == SEGUE_ERR_NO_MEMORY || (st < 0 && strict_mode(ctx))) {
+        if (st == SEGUE_ERR_NO_MEMORY || (st < 0 && segue_demux_strict(ctx))) {
             st = segue_error_set(ctx->err, st, "aiff: %s chunk: %s", name, tag_err.detail);
         } else if (st < 0) {
             /* A damaged tag does not stop the audio; it is reported. */
@@ -377,7 +329,7 @@ static segue_status aiff_demux_open(void *priv, segue_demux_ctx *ctx, segue_code
     segue_reader *r = ctx->reader;
     const int seekable = segue_reader_seekable(r);
     const int64_t file_size = segue_reader_size(r);
-    const int strict = strict_mode(ctx);
+    const int strict = segue_demux_strict(ctx);
     const int64_t start = segue_reader_tell(r); /* offsets are absolute */
 
     uint8_t h[12];
@@ -457,11 +409,11 @@ static segue_status aiff_demux_open(void *priv, segue_demux_ctx *ctx, segue_code
                                        (unsigned long long)size, (unsigned long long)need);
             uint8_t b[22];
             size_t take = size < sizeof b ? (size_t)size : sizeof b;
-            if ((st = read_exact(ctx, b, take, "COMM chunk")) < 0 ||
+            if ((st = segue_demux_read_exact(ctx, b, take, "COMM chunk")) < 0 ||
                 (st = parse_comm(ctx, b, size, aifc, &comm)) < 0)
                 return st;
             have_comm = 1;
-            if ((st = skip_exact(ctx, size - take, "COMM chunk")) < 0 || (st = skip_pad(ctx, size)) < 0)
+            if ((st = segue_demux_skip_exact(ctx, size - take, "COMM chunk")) < 0 || (st = skip_pad(ctx, size)) < 0)
                 return st;
             continue;
         }
@@ -472,7 +424,7 @@ static segue_status aiff_demux_open(void *priv, segue_demux_ctx *ctx, segue_code
                 return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT, "aiff: SSND chunk is %llu bytes, need 8",
                                        (unsigned long long)size);
             uint8_t b[8];
-            if ((st = read_exact(ctx, b, 8, "SSND chunk")) < 0)
+            if ((st = segue_demux_read_exact(ctx, b, 8, "SSND chunk")) < 0)
                 return st;
             uint32_t offset = segue_rb32(b);
             have_ssnd = 1;
@@ -489,7 +441,7 @@ static segue_status aiff_demux_open(void *priv, segue_demux_ctx *ctx, segue_code
                 if (!have_comm)
                     return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
                                            "aiff: SSND chunk before COMM on an unseekable stream");
-                if ((st = skip_exact(ctx, offset, "SSND offset")) < 0)
+                if ((st = segue_demux_skip_exact(ctx, offset, "SSND offset")) < 0)
                     return st;
                 break; /* chunks after the audio are not reachable on a pipe */
             }
@@ -527,7 +479,7 @@ static segue_status aiff_demux_open(void *priv, segue_demux_ctx *ctx, segue_code
             continue;
         }
         /* FVER, MARK, INST, APPL, MIDI, AESD, a second COMM/SSND, ... */
-        if ((st = skip_exact(ctx, size, "chunk")) < 0 || (st = skip_pad(ctx, size)) < 0)
+        if ((st = segue_demux_skip_exact(ctx, size, "chunk")) < 0 || (st = skip_pad(ctx, size)) < 0)
             return st;
     }
 
@@ -616,7 +568,7 @@ static segue_status aiff_demux_read_packet(void *priv, segue_demux_ctx *ctx, seg
     a->consumed += got;
     if (got < want) {
         a->finished = 1;
-        if (!a->unbounded && strict_mode(ctx))
+        if (!a->unbounded && segue_demux_strict(ctx))
             return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT, "aiff: sound data ends after %llu of %llu bytes",
                                    (unsigned long long)a->consumed, (unsigned long long)a->data_bytes);
     }

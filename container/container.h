@@ -18,6 +18,7 @@
 #define SEGUE_PROBE_BYTES 4096
 
 typedef struct segue_demux_ctx {
+    const char *name;                 /* the demuxer's name, prefix of its messages */
     segue_reader *reader;
     const segue_allocator *allocator;
     segue_error *err;
@@ -72,6 +73,18 @@ typedef struct segue_muxer_desc {
     /* Frees what open allocated; safe after a failed open. May be NULL. */
     void (*close)(void *priv, segue_mux_ctx *ctx);
 } segue_muxer_desc;
+
+/* Checked reads for demuxers (container/demux_io.c). Errors are
+ * SEGUE_ERR_CORRUPT with "<name>: <what> ..." and the offset. */
+/* Reads exactly n bytes; a short read is a truncation of `what`. */
+segue_status segue_demux_read_exact(segue_demux_ctx *ctx, void *dst, size_t n, const char *what);
+/* Skips n bytes; on a seekable stream checked against the size first, so
+ * the message names what ran past the end. */
+segue_status segue_demux_skip_exact(segue_demux_ctx *ctx, uint64_t n, const char *what);
+/* cfg->max_metadata_bytes, or its 16 MiB default without a config. */
+uint32_t segue_demux_max_metadata(const segue_demux_ctx *ctx);
+/* 1 when the caller asked for strict decoding. */
+int segue_demux_strict(const segue_demux_ctx *ctx);
 
 const segue_demuxer_desc *const *segue_demuxer_list(void);
 const segue_demuxer_desc *segue_demuxer_find(const char *name);

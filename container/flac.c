@@ -296,58 +296,6 @@ typedef struct flac_demux {
     uint16_t crc16[256];
 } flac_demux;
 
-static int strict_mode(const segue_demux_ctx *ctx) { return ctx->cfg && ctx->cfg->strict; }
-
-static uint32_t max_metadata(const segue_demux_ctx *ctx)
-{
-    return ctx->cfg && ctx->cfg->max_metadata_bytes ? ctx->cfg->max_metadata_bytes : 16u << 20;
-}
-
-/* Reads exactly n bytes; a short read is a truncation named by `what`. */
-static segue_status read_exact(segue_demux_ctx *ctx, void *dst, size_t n, const char *what)
-{
-    int64_t at = segue_reader_tell(ctx->reader);
-    size_t got = 0;
-    segue_status st = segue_reader_read_some(ctx->reader, dst, n, &got);
-    if (st < 0)
-        return st;
-    if (got < n)
-        return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
-                               "flac: %s truncated at offset %lld: %zu of %zu bytes", what,
-                               (long long)at, got, n);
-    return SEGUE_OK;
-}
-
-/* Skips n bytes, checked against the file size first so the message says
- * which block ran past the end. */
-static segue_status skip_exact(segue_demux_ctx *ctx, uint64_t n, const char *what)
-{
-    segue_reader *r = ctx->reader;
-    int64_t at = segue_reader_tell(r);
-    if (segue_reader_seekable(r)) {
-        int64_t size = segue_reader_size(r);
-        if (n > (uint64_t)(size - at))
-            return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
-                                   "flac: %s at offset %lld declares %llu bytes, only %lld remain",
-                                   what, (long long)at, (unsigned long long)n,
-                                   (long long)(size - at));
-        return segue_reader_seek(r, at + (int64_t)n);
-    }
-    uint8_t scratch[4096];
-    while (n) {
-        size_t want = n < sizeof scratch ? (size_t)n : sizeof scratch, got = 0;
-        segue_status st = segue_reader_read_some(r, scratch, want, &got);
-        if (st < 0)
-            return st;
-        if (got < want)
-            return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
-                                   "flac: %s at offset %lld ends early: the stream stops at offset %lld",
-                                   what, (long long)at, (long long)segue_reader_tell(r));
-        n -= got;
-    }
-    return SEGUE_OK;
-}
-
 static segue_status note_unmapped(segue_demux_ctx *ctx, const char *what, const char *reason)
 {
     if (segue_metadata_add_unmapped(ctx->metadata, what, reason) == SEGUE_ERR_NO_MEMORY)
@@ -386,7 +334,7 @@ static segue_status parse_streaminfo(flac_demux *d, segue_demux_ctx *ctx, const 
 static segue_status parse_seektable(flac_demux *d, segue_demux_ctx *ctx, const uint8_t *b, size_t n)
 {
     if (n % FLAC_SEEKPOINT_BYTES) {
-        if (strict_mode(ctx))
+        if (segue_demux_strict(ctx))
             return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
                                    "flac: SEEKTABLE of %zu bytes is not a whole number of 18-byte points", n);
         return note_unmapped(ctx, "SEEKTABLE", "flac: SEEKTABLE length is not a multiple of 18; ignored");
@@ -419,15 +367,15 @@ static segue_status load_block(segue_demux_ctx *ctx, uint32_t len, const char *n
                                uint64_t *budget, uint8_t **buf)
 {
     *buf = NULL;
-    if (len > max_metadata(ctx) || len > *budget) {
+    if (len > segue_demux_max_metadata(ctx) || len > *budget) {
         char reason[128];
         snprintf(reason, sizeof reason,
                  "flac: %s block of %u bytes exceeds max_metadata_bytes (%u); skipped", name, len,
-                 max_metadata(ctx));
+                 segue_demux_max_metadata(ctx));
         segue_status st = note_unmapped(ctx, name, reason);
         if (st < 0)
             return st;
-        return skip_exact(ctx, len, name);
+        return segue_demux_skip_exact(ctx, len, name);
     }
     if (len == 0)
         return SEGUE_OK;
@@ -435,7 +383,7 @@ static segue_status load_block(segue_demux_ctx *ctx, uint32_t len, const char *n
     if (!*buf)
         return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "flac: cannot allocate %u bytes for %s",
                                len, name);
-    segue_status st = read_exact(ctx, *buf, len, name);
+    segue_status st = segue_demux_read_exact(ctx, *buf, len, name);
     if (st < 0) {
         segue_mem_free(ctx->allocator, *buf);
         *buf = NULL;
@@ -451,14 +399,14 @@ static segue_status tag_damage(segue_demux_ctx *ctx, segue_status st, const char
 {
     if (st >= 0)
         return SEGUE_OK;
-    if (st == SEGUE_ERR_NO_MEMORY || strict_mode(ctx))
+    if (st == SEGUE_ERR_NO_MEMORY || segue_demux_strict(ctx))
         return segue_error_set(ctx->err, st, "flac: %s block: %s", name, tag_err->detail);
     return note_unmapped(ctx, name, tag_err->detail);
 }
 
 static segue_status read_metadata(flac_demux *d, segue_demux_ctx *ctx)
 {
-    uint64_t budget = (uint64_t)max_metadata(ctx) * FLAC_METADATA_BUDGET;
+    uint64_t budget = (uint64_t)segue_demux_max_metadata(ctx) * FLAC_METADATA_BUDGET;
     int have_streaminfo = 0;
     for (unsigned n = 0;; n++) {
         if (n == FLAC_MAX_BLOCKS)
@@ -466,7 +414,7 @@ static segue_status read_metadata(flac_demux *d, segue_demux_ctx *ctx)
                                    "flac: more than %u metadata blocks and no last-block flag",
                                    FLAC_MAX_BLOCKS);
         uint8_t h[4];
-        segue_status st = read_exact(ctx, h, 4, "metadata block header");
+        segue_status st = segue_demux_read_exact(ctx, h, 4, "metadata block header");
         if (st < 0)
             return st;
         int last = h[0] >> 7;
@@ -484,14 +432,14 @@ static segue_status read_metadata(flac_demux *d, segue_demux_ctx *ctx)
         switch (type) {
         case BLOCK_STREAMINFO:
             if (have_streaminfo) {
-                st = skip_exact(ctx, len, "second STREAMINFO");
+                st = segue_demux_skip_exact(ctx, len, "second STREAMINFO");
                 break;
             }
             if (len != FLAC_STREAMINFO_BYTES)
                 return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
                                        "flac: STREAMINFO is %u bytes, must be 34", len);
             uint8_t si[FLAC_STREAMINFO_BYTES];
-            if ((st = read_exact(ctx, si, sizeof si, "STREAMINFO")) < 0 ||
+            if ((st = segue_demux_read_exact(ctx, si, sizeof si, "STREAMINFO")) < 0 ||
                 (st = parse_streaminfo(d, ctx, si)) < 0)
                 return st;
             have_streaminfo = 1;
@@ -519,11 +467,11 @@ static segue_status read_metadata(flac_demux *d, segue_demux_ctx *ctx)
             char reason[96];
             snprintf(reason, sizeof reason, "flac: %s block of %u bytes is not carried", name, len);
             if ((st = note_unmapped(ctx, name, reason)) >= 0)
-                st = skip_exact(ctx, len, name);
+                st = segue_demux_skip_exact(ctx, len, name);
             break;
         }
         default: /* PADDING and reserved types 7..126 */
-            st = skip_exact(ctx, len, "metadata block");
+            st = segue_demux_skip_exact(ctx, len, "metadata block");
             break;
         }
         segue_mem_free(ctx->allocator, buf);
@@ -686,7 +634,7 @@ static segue_status find_frame(flac_demux *d, segue_demux_ctx *ctx, unsigned fla
                                size_t *flen, int *kind)
 {
     segue_status st;
-    const int strict = strict_mode(ctx) && !(flags & FIND_QUIET);
+    const int strict = segue_demux_strict(ctx) && !(flags & FIND_QUIET);
     uint64_t skipped = 0, scanned = 0;
     /* Bytes the end search may cover in one call: a few frames' worth. A
      * stream full of header-like junk would otherwise be rescanned from
@@ -854,7 +802,7 @@ static segue_status flac_demux_open(void *priv, segue_demux_ctx *ctx, segue_code
     if (avail == 0)
         return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT, "flac: input is empty (0 bytes)");
     uint64_t tag = segue_id3v2_tag_size(head, avail);
-    if (tag && (st = skip_exact(ctx, tag, "ID3v2 tag before 'fLaC'")) < 0)
+    if (tag && (st = segue_demux_skip_exact(ctx, tag, "ID3v2 tag before 'fLaC'")) < 0)
         return st;
     uint8_t magic[4];
     size_t got = 0;

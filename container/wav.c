@@ -256,56 +256,6 @@ typedef struct wav_scan {
     int data_unbounded;
 } wav_scan;
 
-static uint32_t max_metadata(const segue_demux_ctx *ctx)
-{
-    return ctx->cfg ? ctx->cfg->max_metadata_bytes : 16u << 20;
-}
-
-static int strict_mode(const segue_demux_ctx *ctx) { return ctx->cfg && ctx->cfg->strict; }
-
-/* Reads exactly n bytes or reports what was truncated, by name. */
-static segue_status read_exact(segue_demux_ctx *ctx, void *dst, size_t n, const char *what)
-{
-    int64_t at = segue_reader_tell(ctx->reader);
-    size_t got = 0;
-    segue_status st = segue_reader_read_some(ctx->reader, dst, n, &got);
-    if (st < 0)
-        return st;
-    if (got < n)
-        return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
-                               "wav: %s truncated at offset %lld: needed %zu bytes, got %zu", what,
-                               (long long)at, n, got);
-    return SEGUE_OK;
-}
-
-/* Skips n bytes; reports `what` if the stream ends first. */
-static segue_status skip_exact(segue_demux_ctx *ctx, uint64_t n, const char *what)
-{
-    segue_reader *r = ctx->reader;
-    int64_t at = segue_reader_tell(r);
-    if (segue_reader_seekable(r)) {
-        int64_t size = segue_reader_size(r);
-        if (n > (uint64_t)(size - at))
-            return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
-                                   "wav: %s at offset %lld runs %llu bytes past the end of the file",
-                                   what, (long long)at, (unsigned long long)(n - (uint64_t)(size - at)));
-        return segue_reader_seek(r, at + (int64_t)n);
-    }
-    uint8_t scratch[1024];
-    while (n) {
-        size_t want = n < sizeof scratch ? (size_t)n : sizeof scratch, got = 0;
-        segue_status st = segue_reader_read_some(r, scratch, want, &got);
-        if (st < 0)
-            return st;
-        if (got < want)
-            return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
-                                   "wav: %s at offset %lld ends early, the stream stops at offset %lld",
-                                   what, (long long)at, (long long)segue_reader_tell(r));
-        n -= got;
-    }
-    return SEGUE_OK;
-}
-
 /* Skips the pad byte after an odd-sized chunk [RIFF] 2. A file whose last
  * chunk lacks it is common (and harmless): a missing pad at the end is fine. */
 static segue_status skip_pad(segue_demux_ctx *ctx, uint64_t chunk_size)
@@ -335,7 +285,7 @@ static segue_status parse_info(segue_demux_ctx *ctx, const uint8_t *b, size_t le
         const uint8_t *sub = b + off;
         uint32_t size = segue_rl32(sub + 4);
         if (size > len - off - 8) {
-            if (strict_mode(ctx))
+            if (segue_demux_strict(ctx))
                 return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
                                        "wav: INFO entry '%.4s' declares %u bytes, %zu left in the LIST",
                                        fourcc_printable(sub) ? (const char *)sub : "????", size,
@@ -371,14 +321,14 @@ static segue_status read_tag_chunk(segue_demux_ctx *ctx, const uint8_t *id, uint
 {
     char name[5] = {0};
     memcpy(name, id, 4);
-    if (size > max_metadata(ctx)) {
+    if (size > segue_demux_max_metadata(ctx)) {
         char reason[96];
         snprintf(reason, sizeof reason, "wav: '%s' chunk of %llu bytes exceeds max_metadata_bytes; skipped",
                  name, (unsigned long long)size);
         if (segue_metadata_add_unmapped(ctx->metadata, is_info ? "INFO" : "ID3V2", reason) ==
             SEGUE_ERR_NO_MEMORY)
             return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "wav: out of memory");
-        return skip_exact(ctx, size, is_info ? "'LIST' chunk" : "id3 chunk");
+        return segue_demux_skip_exact(ctx, size, is_info ? "'LIST' chunk" : "id3 chunk");
     }
     if (size == 0)
         return SEGUE_OK;
@@ -386,7 +336,7 @@ static segue_status read_tag_chunk(segue_demux_ctx *ctx, const uint8_t *id, uint
     if (!buf)
         return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "wav: cannot allocate %llu bytes for '%s'",
                                (unsigned long long)size, name);
-    segue_status st = read_exact(ctx, buf, (size_t)size, is_info ? "'LIST' chunk" : "id3 chunk");
+    segue_status st = segue_demux_read_exact(ctx, buf, (size_t)size, is_info ? "'LIST' chunk" : "id3 chunk");
     if (st >= 0) {
         if (is_info) {
             st = parse_info(ctx, buf, (size_t)size);
@@ -394,7 +344,7 @@ static segue_status read_tag_chunk(segue_demux_ctx *ctx, const uint8_t *id, uint
             segue_error tag_err;
             segue_error_clear(&tag_err);
             st = segue_id3v2_parse(buf, (size_t)size, ctx->metadata, ctx->allocator, &tag_err);
-            if (st == SEGUE_ERR_NO_MEMORY || (st < 0 && strict_mode(ctx))) {
+            if (st == SEGUE_ERR_NO_MEMORY || (st < 0 && segue_demux_strict(ctx))) {
                 st = segue_error_set(ctx->err, st, "wav: '%s' chunk: %s", name, tag_err.detail);
             } else if (st < 0) {
                 st = segue_metadata_add_unmapped(ctx->metadata, "ID3V2", tag_err.detail);
@@ -417,7 +367,7 @@ static segue_status parse_ds64(segue_demux_ctx *ctx, wav_scan *s, uint64_t size)
         return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT, "wav: 'ds64' chunk is %llu bytes, need %u",
                                (unsigned long long)size, WAV_DS64_BODY);
     uint8_t b[WAV_DS64_BODY];
-    segue_status st = read_exact(ctx, b, sizeof b, "'ds64' chunk");
+    segue_status st = segue_demux_read_exact(ctx, b, sizeof b, "'ds64' chunk");
     if (st < 0)
         return st;
     s->have_ds64 = 1;
@@ -429,7 +379,7 @@ static segue_status parse_ds64(segue_demux_ctx *ctx, wav_scan *s, uint64_t size)
         table_len = left / 12; /* a lying count is bounded by the chunk */
     for (uint64_t i = 0; i < table_len; i++) {
         uint8_t e[12];
-        if ((st = read_exact(ctx, e, sizeof e, "'ds64' table")) < 0)
+        if ((st = segue_demux_read_exact(ctx, e, sizeof e, "'ds64' table")) < 0)
             return st;
         left -= 12;
         if (s->table_len < WAV_DS64_TABLE_MAX) {
@@ -438,7 +388,7 @@ static segue_status parse_ds64(segue_demux_ctx *ctx, wav_scan *s, uint64_t size)
             s->table_len++;
         }
     }
-    if ((st = skip_exact(ctx, left, "'ds64' chunk")) < 0)
+    if ((st = segue_demux_skip_exact(ctx, left, "'ds64' chunk")) < 0)
         return st;
     return skip_pad(ctx, size);
 }
@@ -503,7 +453,7 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
     memset(&s, 0, sizeof s);
     const int seekable = segue_reader_seekable(r);
     const int64_t file_size = segue_reader_size(r);
-    const int strict = strict_mode(ctx);
+    const int strict = segue_demux_strict(ctx);
     const int64_t start = segue_reader_tell(r); /* offsets are absolute */
 
     uint8_t h[12];
@@ -610,12 +560,12 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
                                        (unsigned long long)size);
             uint8_t fb[40];
             size_t take = size < sizeof fb ? (size_t)size : sizeof fb;
-            if ((st = read_exact(ctx, fb, take, "'fmt ' chunk")) < 0)
+            if ((st = segue_demux_read_exact(ctx, fb, take, "'fmt ' chunk")) < 0)
                 return st;
             if ((st = parse_fmt(ctx->err, fb, (uint32_t)size, &s.fmt)) < 0) /* <= WAV_FMT_MAX */
                 return st;
             s.have_fmt = 1;
-            if ((st = skip_exact(ctx, size - take, "'fmt ' chunk")) < 0 ||
+            if ((st = segue_demux_skip_exact(ctx, size - take, "'fmt ' chunk")) < 0 ||
                 (st = skip_pad(ctx, size)) < 0)
                 return st;
             continue;
@@ -647,12 +597,12 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
             continue;
         } else if (fourcc_is(ch, "LIST") && size >= 4) {
             uint8_t type[4];
-            if ((st = read_exact(ctx, type, 4, "'LIST' chunk")) < 0)
+            if ((st = segue_demux_read_exact(ctx, type, 4, "'LIST' chunk")) < 0)
                 return st;
             if (fourcc_is(type, "INFO")) {
                 if ((st = read_tag_chunk(ctx, (const uint8_t *)"LIST", size - 4, 1)) < 0)
                     return st;
-            } else if ((st = skip_exact(ctx, size - 4, "'LIST' chunk")) < 0) {
+            } else if ((st = segue_demux_skip_exact(ctx, size - 4, "'LIST' chunk")) < 0) {
                 return st;
             }
             if ((st = skip_pad(ctx, size)) < 0)
@@ -664,7 +614,7 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
             continue;
         }
         /* Anything else (fact, cue, bext, JUNK, a second fmt/ds64, ...). */
-        if ((st = skip_exact(ctx, size, "chunk")) < 0 || (st = skip_pad(ctx, size)) < 0)
+        if ((st = segue_demux_skip_exact(ctx, size, "chunk")) < 0 || (st = skip_pad(ctx, size)) < 0)
             return st;
     }
 
@@ -737,7 +687,7 @@ static segue_status wav_demux_read_packet(void *priv, segue_demux_ctx *ctx, segu
     w->consumed += bytes;
     if (at_end) {
         w->finished = 1;
-        if (!w->unbounded && strict_mode(ctx))
+        if (!w->unbounded && segue_demux_strict(ctx))
             return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
                                    "wav: audio data ends after %llu of %llu bytes",
                                    (unsigned long long)w->consumed, (unsigned long long)w->data_bytes);

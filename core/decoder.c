@@ -134,6 +134,7 @@ static segue_status probe_and_open(segue_decoder *d, const segue_io *io)
             return segue_error_set(&d->err, SEGUE_ERR_NO_MEMORY, "%s: cannot allocate demuxer",
                                    d->demuxer->name);
     }
+    d->ctx.name = d->demuxer->name;
     d->ctx.reader = &d->reader;
     d->ctx.allocator = &d->allocator;
     d->ctx.err = &d->err;

@@ -652,7 +652,7 @@ static void test_big_tag(void **state)
     assert_int_equal(segue_metadata_create(&meta, NULL), SEGUE_OK);
     segue_stream_info info;
     memset(&info, 0, sizeof info);
-    segue_demux_ctx ctx = {&r, segue_allocator_or_default(NULL), &err, meta, &info, &cfg};
+    segue_demux_ctx ctx = {"mp3", &r, segue_allocator_or_default(NULL), &err, meta, &info, &cfg};
     const segue_demuxer_desc *desc = segue_demuxer_find("mp3");
     void *priv = segue_mem_calloc(NULL, 1, desc->priv_size);
     segue_codec_params params;

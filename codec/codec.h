@@ -40,6 +40,9 @@ typedef struct segue_codec_params {
     /* Encoders: the whole encoder config, for codec settings (bitrate,
      * quality, compression level...). NULL for decoders. */
     const struct segue_encoder_config *encoder_config;
+    /* Decoders: 1 when the caller asked for strict decoding (decoder
+     * config): damage the codec would conceal is an error instead. */
+    int strict;
 } segue_codec_params;
 
 /* segue_packet.flags */

@@ -163,6 +163,7 @@ static segue_status probe_and_open(segue_decoder *d, const segue_io *io)
             return segue_error_set(&d->err, SEGUE_ERR_NO_MEMORY, "%s: cannot allocate decoder",
                                    d->codec->name);
     }
+    d->params.strict = d->cfg.strict;
     st = d->codec->decoder_init(d->codec_priv, &d->params, &d->allocator, &d->err);
     if (st < 0)
         return st;

@@ -16,7 +16,8 @@
  * listed there). A packet shorter than its header's frame length is
  * decoded as silence (concealed). A CRC mismatch on a protected frame
  * (ISO/IEC 11172-3 2.4.3.1) mutes that frame: its output is silence, apart
- * from the filterbank tails of the frame before.
+ * from the filterbank tails of the frame before; in strict mode
+ * (segue_decoder_config.strict) it is SEGUE_ERR_CORRUPT instead.
  *
  * Memory: sizeof(mp3_state), allocated zeroed by the caller; init
  * allocates nothing. Nothing allocates after init.
@@ -79,6 +80,7 @@ static segue_status mp3_init(void *priv, const segue_codec_params *p, const segu
     s->dsp = segue_dsp_get();
     s->out_channels = p->channels;
     s->overlap_nch = p->channels;
+    s->strict = p->strict;
     return SEGUE_OK;
 }
 
@@ -141,6 +143,9 @@ static segue_status mp3_decode(void *priv, const segue_packet *pkt, const float 
     }
     if (st < 0)
         return st;
+    if (s->strict && (s->frame_flags & MP3_FRAME_CRC_MISMATCH))
+        return segue_error_set(err, SEGUE_ERR_CORRUPT, "mp3: CRC mismatch in frame %llu (strict)",
+                               (unsigned long long)s->frames);
     match_channels(s, h.channels, h.samples);
     *frames = h.samples;
     return SEGUE_OK;

@@ -188,6 +188,7 @@ typedef struct mp3_state {
     uint32_t crc_errors;
     const char *last_conceal;
     unsigned frame_flags; /* MP3_FRAME_* of the last decode() */
+    int strict;           /* a CRC mismatch is an error, not concealed */
 } mp3_state;
 
 /* mp3_state.frame_flags: what happened to the last frame. */

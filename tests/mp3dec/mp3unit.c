@@ -560,6 +560,13 @@ static void test_crc(void)
     CHECK(st == SEGUE_OK && frames == 1152 && all_zero(pcm, frames) &&
               (s->frame_flags & MP3_FRAME_CRC_MISMATCH) && s->crc_errors == 1,
           "Layer III CRC mismatch must mute: status %d flags %u", st, s->frame_flags);
+    /* Strict decoding (segue_decoder_config.strict reaches the codec as
+     * params.strict): the same frame is an error, not silence. */
+    mp3_reset_state(s);
+    s->strict = 1;
+    st = dec_run(&d, f, n, &pcm, &frames);
+    CHECK(st == SEGUE_ERR_CORRUPT, "strict: Layer III CRC mismatch must fail: status %d", st);
+    s->strict = 0;
     dec_close(&d);
 
     /* Layer II: the CRC covers allocation and scfsi (2.4.3.1). */

@@ -18,62 +18,7 @@
 
 #include <segue/segue.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-typedef struct trickle {
-    const uint8_t *pos;
-    size_t left;
-} trickle;
-
-static long trickle_read(void *user, void *buf, size_t size)
-{
-    trickle *t = user;
-    if (size == 0 || t->left == 0)
-        return 0;
-    *(uint8_t *)buf = *t->pos++;
-    t->left--;
-    return 1;
-}
-
-static size_t walk_metadata(const segue_metadata *m)
-{
-    size_t sum = 0;
-    for (size_t i = 0; i < segue_metadata_field_count(m); i++) {
-        const char *key, *value;
-        if (segue_metadata_field_at(m, i, &key, &value) == SEGUE_OK)
-            sum += strlen(key) + strlen(value);
-    }
-    for (size_t i = 0; i < segue_metadata_picture_count(m); i++) {
-        segue_picture pic;
-        if (segue_metadata_picture_at(m, i, &pic) == SEGUE_OK && pic.size)
-            sum += pic.data[0] + pic.data[pic.size - 1] + strlen(pic.mime);
-    }
-    for (size_t i = 0; i < segue_metadata_unmapped_count(m); i++) {
-        const char *what, *why;
-        if (segue_metadata_unmapped_at(m, i, &what, &why) == SEGUE_OK)
-            sum += strlen(what) + strlen(why);
-    }
-    segue_gapless g;
-    segue_metadata_get_gapless(m, &g);
-    return sum + g.encoder_delay + g.padding + (size_t)g.total_frames;
-}
-
-/* Reads up to `limit` frames; returns the count. Bounded: every call either
- * returns frames or ends the loop. */
-static uint64_t drain(segue_decoder *d, unsigned channels, uint64_t limit)
-{
-    float pcm[4608];
-    size_t capacity = sizeof pcm / sizeof pcm[0] / channels;
-    uint64_t total = 0;
-    while (total < limit) {
-        size_t frames = 0;
-        segue_status st = segue_decoder_read_f32(d, pcm, capacity, &frames);
-        if (st != SEGUE_OK || frames == 0)
-            break;
-        total += frames;
-    }
-    return total;
-}
+#include "fuzz_common.h"
 
 static void run(const segue_io *io, int strict, const uint8_t *data, size_t size)
 {
@@ -87,8 +32,8 @@ static void run(const segue_io *io, int strict, const uint8_t *data, size_t size
     volatile size_t sink = strlen(segue_decoder_last_error(d));
     if (st == SEGUE_OK) {
         const segue_stream_info *info = segue_decoder_info(d);
-        sink += walk_metadata(segue_decoder_metadata(d)) + strlen(info->codec);
-        uint64_t frames = drain(d, info->channels, UINT64_MAX);
+        sink += fuzz_walk_metadata(segue_decoder_metadata(d)) + strlen(info->codec);
+        uint64_t frames = fuzz_drain(d, info->channels, UINT64_MAX);
         if (info->seekable) {
             /* A few positions: the middle, near the end, from the input's
              * last bytes, and past the end (an error, not a crash). */
@@ -98,7 +43,7 @@ static void run(const segue_io *io, int strict, const uint8_t *data, size_t size
                                   (int64_t)frames + 1000};
             for (int i = 0; i < 4; i++)
                 if (segue_decoder_seek(d, targets[i]) == SEGUE_OK)
-                    sink += (size_t)drain(d, info->channels, 5000);
+                    sink += (size_t)fuzz_drain(d, info->channels, 5000);
         }
     }
     (void)sink;
@@ -111,9 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (segue_io_from_memory(&io, data, size) == SEGUE_OK)
         run(&io, 0, data, size);
 
-    trickle t = {data, size};
+    fuzz_trickle t = {data, size, 1, 0};
     memset(&io, 0, sizeof io);
-    io.read = trickle_read;
+    io.read = fuzz_trickle_read;
     io.user = &t;
     run(&io, 1, data, size);
     return 0;

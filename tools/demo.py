@@ -25,9 +25,13 @@ RUNS = 3
 # (suffix, extra convert arguments, raw sample format or None).
 OUTPUTS = [
     ("s16.wav", ["--format", "s16"], None),
-    ("s24.wav", ["--format", "s24"], None),
     ("f32.wav", ["--format", "f32"], None),
     ("s24.raw", ["--codec", "raw", "--format", "s24"], "s24"),
+    ("flac", [], None),
+    ("mp3", [], None),
+    ("cbr320.mp3", ["--bitrate", "320"], None),
+    ("ogg", [], None),
+    ("opus", [], None),
 ]
 RAW_BYTES = {"u8": 1, "s16": 2, "s24": 3, "s32": 4, "f32": 4, "f64": 8}
 
@@ -95,8 +99,12 @@ def main(argv):
                 else:
                     info = probe(segue, dst)
                     duration = info["duration"]
-                    codec = "%s %s (%s)" % (info["container"], info["sample_format"],
-                                            info["codec"])
+                    if info["sample_format"] == "none":  # lossy: say how bits are spent
+                        codec = "%s (%s)" % (info["codec"], info.get("rate_control") or
+                                             "%d Hz" % info["sample_rate"])
+                    else:
+                        codec = "%s %s (%s)" % (info["container"], info["sample_format"],
+                                                info["codec"])
                     kbps = info["bitrate"] / 1000.0
             except (RuntimeError, ValueError, KeyError, OSError) as e:
                 print("demo: %s" % e, file=sys.stderr)

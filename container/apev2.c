@@ -148,24 +148,8 @@ static int parse_decimal(const uint8_t *s, size_t n, double *out)
 /* REPLAYGAIN_* items go to the loudness record; 1 if taken. */
 static int take_replaygain(ape_ctx *c, const char *key, const uint8_t *p, size_t n)
 {
-    static const char *const names[] = {"REPLAYGAIN_TRACK_GAIN", "REPLAYGAIN_TRACK_PEAK",
-                                        "REPLAYGAIN_ALBUM_GAIN", "REPLAYGAIN_ALBUM_PEAK"};
-    for (int i = 0; i < 4; i++) {
-        double v;
-        if (!same_nocase(key, names[i]) || !parse_decimal(p, n, &v))
-            continue;
-        segue_loudness l;
-        segue_metadata_get_loudness(c->m, &l);
-        switch (i) {
-        case 0: l.has_track_gain = 1, l.track_gain_db = v; break;
-        case 1: l.has_track_peak = 1, l.track_peak = v; break;
-        case 2: l.has_album_gain = 1, l.album_gain_db = v; break;
-        default: l.has_album_peak = 1, l.album_peak = v; break;
-        }
-        segue_metadata_set_loudness(c->m, &l);
-        return 1;
-    }
-    return 0;
+    double v;
+    return parse_decimal(p, n, &v) && segue_tag_set_replaygain(c->m, key, v);
 }
 
 static const struct {

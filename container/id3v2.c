@@ -449,21 +449,26 @@ static int parse_decimal(const char *s, double *out)
  * if `key` was one of them and its value parsed. */
 static int take_replaygain(id3_ctx *c, const char *key, const char *value)
 {
+    double v;
+    return parse_decimal(value, &v) && segue_tag_set_replaygain(c->m, key, v);
+}
+
+int segue_tag_set_replaygain(segue_metadata *m, const char *key, double value)
+{
     static const char *const names[] = {"REPLAYGAIN_TRACK_GAIN", "REPLAYGAIN_TRACK_PEAK",
                                         "REPLAYGAIN_ALBUM_GAIN", "REPLAYGAIN_ALBUM_PEAK"};
     for (int i = 0; i < 4; i++) {
-        double v;
-        if (!ascii_equal_nocase(key, names[i]) || !parse_decimal(value, &v))
+        if (!ascii_equal_nocase(key, names[i]))
             continue;
         segue_loudness l;
-        segue_metadata_get_loudness(c->m, &l);
+        segue_metadata_get_loudness(m, &l);
         switch (i) {
-        case 0: l.has_track_gain = 1, l.track_gain_db = v; break;
-        case 1: l.has_track_peak = 1, l.track_peak = v; break;
-        case 2: l.has_album_gain = 1, l.album_gain_db = v; break;
-        default: l.has_album_peak = 1, l.album_peak = v; break;
+        case 0: l.has_track_gain = 1, l.track_gain_db = value; break;
+        case 1: l.has_track_peak = 1, l.track_peak = value; break;
+        case 2: l.has_album_gain = 1, l.album_gain_db = value; break;
+        default: l.has_album_peak = 1, l.album_peak = value; break;
         }
-        segue_metadata_set_loudness(c->m, &l);
+        segue_metadata_set_loudness(m, &l);
         return 1;
     }
     return 0;

@@ -57,4 +57,12 @@ const char *segue_id3v1_genre_name(unsigned index);
 segue_status segue_tag_add_text(segue_metadata *m, const char *key, const uint8_t *text,
                                 size_t len, const segue_allocator *a);
 
+/*
+ * Records a ReplayGain value given under its tag name
+ * (REPLAYGAIN_TRACK_GAIN, _TRACK_PEAK, _ALBUM_GAIN, _ALBUM_PEAK, any case)
+ * in the loudness record of `m`. Returns 1 if `key` is one of them, else 0
+ * (the caller then keeps the field as text).
+ */
+int segue_tag_set_replaygain(segue_metadata *m, const char *key, double value);
+
 #endif

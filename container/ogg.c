@@ -115,6 +115,7 @@
 
 #include <segue/version.h>
 
+#include "codec/common/xiph_lacing.h"
 #include "container/container.h"
 #include "container/vorbiscomment.h"
 #include "core/alloc.h"
@@ -1758,32 +1759,6 @@ static segue_status buffer_packet(ogg_mux *m, segue_mux_ctx *ctx, const uint8_t 
     return SEGUE_OK;
 }
 
-/* Splits Xiph-laced extradata into its three packets. */
-static int unlace3(const uint8_t *x, size_t n, const uint8_t *pk[3], size_t len[3])
-{
-    if (n < 1 || x[0] != 2)
-        return 0;
-    size_t k = 1;
-    for (int i = 0; i < 2; i++) {
-        len[i] = 0;
-        for (;;) {
-            if (k >= n)
-                return 0;
-            uint8_t v = x[k++];
-            len[i] += v;
-            if (v < 255)
-                break;
-        }
-    }
-    if (len[0] > n - k || len[1] > n - k - len[0])
-        return 0;
-    pk[0] = x + k;
-    pk[1] = pk[0] + len[0];
-    pk[2] = pk[1] + len[1];
-    len[2] = n - k - len[0] - len[1];
-    return 1;
-}
-
 static segue_status ogg_mux_open(void *priv, segue_mux_ctx *ctx, const segue_codec_params *params)
 {
     ogg_mux *m = priv;
@@ -1807,7 +1782,7 @@ static segue_status ogg_mux_open(void *priv, segue_mux_ctx *ctx, const segue_cod
         hl[0] = params->extradata_size;
         snprintf(vendor, sizeof vendor, "segue %s", segue_version_string());
     } else {
-        if (!params->extradata || !unlace3(params->extradata, params->extradata_size, hp, hl) ||
+        if (!params->extradata || !segue_xiph_unlace3(params->extradata, params->extradata_size, hp, hl) ||
             codec_of_packet(hp[0], hl[0]) != CODEC_VORBIS || hl[2] < 7 || hp[2][0] != 5)
             return segue_error_set(ctx->err, SEGUE_ERR_INTERNAL,
                                    "ogg: vorbis encoder gave no header packets");

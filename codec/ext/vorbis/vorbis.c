@@ -48,6 +48,7 @@
 
 #include <segue/encoder.h>
 
+#include "codec/common/xiph_lacing.h"
 #include "codec/codec.h"
 #include "core/alloc.h"
 
@@ -132,32 +133,6 @@ static ogg_packet make_packet(const uint8_t *p, size_t n, int bos, int64_t packe
     return op;
 }
 
-/* Splits Xiph-laced extradata into three packets; 0 if malformed. */
-static int unlace3(const uint8_t *x, size_t n, const uint8_t *pk[3], size_t len[3])
-{
-    if (!x || n < 1 || x[0] != 2)
-        return 0;
-    size_t k = 1;
-    for (int i = 0; i < 2; i++) {
-        len[i] = 0;
-        for (;;) {
-            if (k >= n)
-                return 0;
-            uint8_t v = x[k++];
-            len[i] += v;
-            if (v < 255)
-                break;
-        }
-    }
-    if (len[0] > n - k || len[1] > n - k - len[0])
-        return 0;
-    pk[0] = x + k;
-    pk[1] = pk[0] + len[0];
-    pk[2] = pk[1] + len[1];
-    len[2] = n - k - len[0] - len[1];
-    return 1;
-}
-
 static const char *header_error(int r)
 {
     switch (r) {
@@ -174,7 +149,7 @@ static segue_status vorbis_decoder_init(void *priv, const segue_codec_params *p,
     vorbis_state *s = priv;
     const uint8_t *pk[3];
     size_t len[3];
-    if (!unlace3(p->extradata, p->extradata_size, pk, len))
+    if (!segue_xiph_unlace3(p->extradata, p->extradata_size, pk, len))
         return segue_error_set(err, SEGUE_ERR_CORRUPT,
                                "vorbis: extradata of %zu bytes is not three Xiph-laced header packets",
                                p->extradata_size);

@@ -12,7 +12,7 @@ DEPS := build-essential cmake pkg-config git python3 python3-numpy python3-mutag
         gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
         gcc-mipsel-linux-gnu libc6-dev-mipsel-cross gcc-arm-linux-gnueabihf \
         libmp3lame-dev libopus-dev libogg-dev libvorbis-dev libflac-dev \
-        libsoxr-dev libebur128-dev libavutil-dev \
+        libsoxr-dev libebur128-dev libjpeg62-turbo-dev libpng-dev libavutil-dev \
         libmpg123-dev mpg123 lame flac opus-tools vorbis-tools faad
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

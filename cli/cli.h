@@ -58,6 +58,9 @@ int cli_print_version(void);
 int cli_probe(int argc, char **argv);
 int cli_decode(int argc, char **argv);
 int cli_convert(int argc, char **argv);
+int cli_batch(int argc, char **argv);    /* cli/batch.c */
+int cli_profiles(int argc, char **argv); /* cli/profiles.c */
+int cli_check(int argc, char **argv);    /* cli/check.c */
 
 /* Minimal JSON writer helpers. */
 void json_string(FILE *f, const char *s);

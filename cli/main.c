@@ -82,8 +82,13 @@ int main(int argc, char **argv)
         print_help(stdout);
         return EXIT_OK;
     }
-    if (strcmp(cmd, "batch") == 0 || strcmp(cmd, "profiles") == 0 || strcmp(cmd, "check") == 0 ||
-        strcmp(cmd, "bench") == 0) {
+    if (strcmp(cmd, "batch") == 0)
+        return cli_batch(sub_argc, sub_argv);
+    if (strcmp(cmd, "profiles") == 0)
+        return cli_profiles(sub_argc, sub_argv);
+    if (strcmp(cmd, "check") == 0)
+        return cli_check(sub_argc, sub_argv);
+    if (strcmp(cmd, "bench") == 0) {
         fprintf(stderr, "segue: '%s' is not available in this version\n", cmd);
         return EXIT_UNAVAILABLE;
     }

@@ -31,7 +31,15 @@ segue_status segue_resampler_create(segue_resampler **out, uint32_t in_rate, uin
     r->out_rate = out_rate;
     r->channels = channels;
     soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-    soxr_quality_spec_t q = soxr_quality_spec(quality == SEGUE_RESAMPLE_VHQ ? SOXR_VHQ : SOXR_HQ, 0);
+    unsigned long recipe = SOXR_HQ;
+    switch (quality) {
+    case SEGUE_RESAMPLE_VERY_HIGH: recipe = SOXR_VHQ; break;
+    case SEGUE_RESAMPLE_MEDIUM: recipe = SOXR_MQ; break;
+    case SEGUE_RESAMPLE_LOW: recipe = SOXR_LQ; break;
+    case SEGUE_RESAMPLE_QUICK: recipe = SOXR_QQ; break;
+    case SEGUE_RESAMPLE_HIGH: default: recipe = SOXR_HQ; break;
+    }
+    soxr_quality_spec_t q = soxr_quality_spec(recipe, 0);
     soxr_runtime_spec_t rt = soxr_runtime_spec(1); /* one thread: the batch runner parallelises */
     soxr_error_t e = NULL;
     r->soxr = soxr_create((double)in_rate, (double)out_rate, channels, &e, &io, &q, &rt);

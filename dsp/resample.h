@@ -14,10 +14,8 @@
 
 typedef struct segue_resampler segue_resampler;
 
-typedef enum segue_resample_quality {
-    SEGUE_RESAMPLE_HQ = 0,  /* libsoxr SOXR_HQ: 20-bit precision (default) */
-    SEGUE_RESAMPLE_VHQ = 1  /* libsoxr SOXR_VHQ: 28-bit precision */
-} segue_resample_quality;
+/* segue_resample_quality is public (segue/transcode.h). */
+#include <segue/transcode.h>
 
 segue_status segue_resampler_create(segue_resampler **out, uint32_t in_rate, uint32_t out_rate,
                                     unsigned channels, segue_resample_quality quality,

@@ -108,7 +108,7 @@ static segue_status open_encoder(segue_transcoder *t, const segue_io *dst)
                                       in->sample_rate);
     if (ecfg.sample_rate != in->sample_rate) {
         st = segue_resampler_create(&t->resampler, in->sample_rate, ecfg.sample_rate, in->channels,
-                                    SEGUE_RESAMPLE_HQ, &t->allocator, &t->err);
+                                    t->cfg.resample_quality, &t->allocator, &t->err);
         if (st < 0) {
             close_io(dst);
             return st;

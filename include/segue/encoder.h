@@ -66,6 +66,11 @@ typedef struct segue_encoder_config {
     int compression_level;            /* FLAC 0..8; -1 (default): codec default */
     segue_stereo_mode stereo_mode;
     int id3v2_version;                /* MP3 tags: 3 (default) or 4 */
+    /* 1: the loudness record will be set at the end with
+     * segue_encoder_set_loudness(); the muxer reserves room in its tag block
+     * and rewrites it at finish. Needs a seekable sink and a muxer that can
+     * (mp3, flac, ogg); open fails with SEGUE_ERR_UNSUPPORTED otherwise. */
+    int late_loudness;
 } segue_encoder_config;
 
 /* Fills `cfg` with the defaults. */
@@ -90,6 +95,10 @@ SEGUE_API segue_status segue_encoder_write_f32_planar(segue_encoder *e,
  * size markers (0xFFFFFFFF) that ffmpeg and sox read to end of stream.
  * Returns SEGUE_ERR_STATE if total_frames was given and not matched. */
 SEGUE_API segue_status segue_encoder_finish(segue_encoder *e);
+/* Replaces the loudness record of the tags (ReplayGain/R128 values) before
+ * finish; only for an encoder opened with late_loudness = 1, else
+ * SEGUE_ERR_STATE. The values are written by segue_encoder_finish(). */
+SEGUE_API segue_status segue_encoder_set_loudness(segue_encoder *e, const segue_loudness *l);
 /* Frames written so far. */
 SEGUE_API uint64_t segue_encoder_frames_written(const segue_encoder *e);
 /* Fields the output format could not carry, from the metadata passed in. */

@@ -27,5 +27,6 @@
 #include "decoder.h"
 #include "encoder.h"
 #include "transcode.h"
+#include "profile.h"
 
 #endif

@@ -36,6 +36,9 @@ report "only codec/ext/ includes codec library headers" "$hits"
 hits=$(grep -lE '#[[:space:]]*include[[:space:]]*[<"](soxr\.h|ebur128\.h)' $(src) /dev/null 2>/dev/null | grep -v '^dsp/')
 report "only dsp/ includes soxr and ebur128" "$hits"
 
+hits=$(grep -lE '#[[:space:]]*include[[:space:]]*[<"](jpeglib\.h|png\.h)' $(src) /dev/null 2>/dev/null | grep -v '^engine/cover_art\.c$')
+report "only engine/cover_art.c includes libjpeg and libpng" "$hits"
+
 # Codecs never do IO: no stdio file calls and no reader/writer in codec/.
 hits=$(grep -lE '\b(fopen|fread|fwrite|fseek|open|read|write)[[:space:]]*\(|core/(reader|writer)\.h|segue/io\.h' $(find codec -name '*.c' -o -name '*.h' | grep -v '^codec/ext/') /dev/null 2>/dev/null)
 report "codecs do no IO" "$hits"

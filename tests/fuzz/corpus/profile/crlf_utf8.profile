@@ -1,0 +1,4 @@
+name = x
+codec = pcm
+sample_format = s24
+description = café

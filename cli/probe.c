@@ -1,17 +1,37 @@
-/* cli/probe.c - `segue probe FILE [--json]`. */
+/* cli/probe.c - `segue probe FILE [--json] [--loudness]`. */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "cli.h"
+#include "core/alloc.h"
+#ifndef SEGUE_DECODE_ONLY
+#include "dsp/loudness.h"
+#define PROBE_HAS_LOUDNESS 1
+#else
+#define PROBE_HAS_LOUDNESS 0
+/* The device build has no meter; --loudness is reported as unsupported. */
+typedef struct segue_loudness_result {
+    double integrated_lufs, range_lu, true_peak, sample_peak;
+    double momentary_max_lufs, short_term_max_lufs;
+} segue_loudness_result;
+#endif
 
 static void probe_help(FILE *f)
 {
-    fputs("usage: segue probe FILE [--json]\n"
+    fputs("usage: segue probe FILE [--json] [--loudness]\n"
           "\n"
           "Prints the container, codec, sample rate, channels, length, bit depth,\n"
           "tags, pictures and DRM status of FILE ('-' reads standard input).\n"
           "\n"
-          "  --json   one JSON object on standard output\n",
+          "  --json       one JSON object on standard output\n"
+          "  --loudness   also decode the whole file and measure it (EBU R 128 /\n"
+          "               ITU-R BS.1770-4): integrated loudness (LUFS), loudness\n"
+          "               range (LU), true peak (dBTP), sample peak (dBFS), momentary\n"
+          "               and short-term maxima (LUFS), and the ReplayGain 2.0\n"
+          "               (-18 LUFS) and R128 (-23 LUFS) track gains they imply.\n"
+          "               JSON: a \"loudness\" object, full precision, null where a\n"
+          "               value does not exist (the loudness of silence)\n",
           f);
 }
 
@@ -20,7 +40,80 @@ static double duration_seconds(const segue_stream_info *in)
     return in->frames >= 0 && in->sample_rate ? (double)in->frames / in->sample_rate : -1.0;
 }
 
-static void print_json(const char *path, const segue_stream_info *in, const segue_metadata *m)
+/* A JSON number at full precision (17 significant digits round-trip a
+ * double), or null for -inf/NaN (silence has no loudness). */
+static void json_number(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, "%.17g", v);
+    else
+        fputs("null", f);
+}
+
+static double to_db(double linear) { return linear > 0.0 ? 20.0 * log10(linear) : -HUGE_VAL; }
+
+static void print_loudness_json(FILE *f, const segue_loudness_result *r)
+{
+    const double rg = -18.0 - r->integrated_lufs, r128 = -23.0 - r->integrated_lufs;
+    const struct {
+        const char *name;
+        double v;
+    } items[] = {
+        {"integrated_lufs", r->integrated_lufs},
+        {"range_lu", r->range_lu},
+        {"true_peak_dbtp", to_db(r->true_peak)},
+        {"true_peak", r->true_peak},
+        {"sample_peak_dbfs", to_db(r->sample_peak)},
+        {"sample_peak", r->sample_peak},
+        {"momentary_max_lufs", r->momentary_max_lufs},
+        {"short_term_max_lufs", r->short_term_max_lufs},
+        {"replaygain_track_gain_db", rg},
+        {"replaygain_track_peak", r->true_peak},
+        {"r128_track_gain_db", r128},
+    };
+    fputs(",\n  \"loudness\": {", f);
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        fprintf(f, "%s\n    \"%s\": ", i ? "," : "", items[i].name);
+        json_number(f, items[i].v);
+    }
+    /* RFC 7845 5.2.1: the R128_TRACK_GAIN value, Q7.8 */
+    fputs(",\n    \"r128_track_gain_q78\": ", f);
+    if (isfinite(r128))
+        fprintf(f, "%.0f", fmax(-32768.0, fmin(32767.0, floor(r128 * 256.0 + 0.5))));
+    else
+        fputs("null", f);
+    fputs("\n  }", f);
+}
+
+static void print_loudness_text(const segue_loudness_result *r)
+{
+    if (isfinite(r->integrated_lufs))
+        printf("loudness:    %.1f LUFS integrated\n", r->integrated_lufs);
+    else
+        printf("loudness:    silent (nothing above the -70 LUFS gate)\n");
+    printf("range:       %.1f LU\n", r->range_lu);
+    double tp = to_db(r->true_peak), sp = to_db(r->sample_peak);
+    if (isfinite(tp))
+        printf("true peak:   %.1f dBTP\n", tp);
+    else
+        printf("true peak:   -inf dBTP\n");
+    if (isfinite(sp))
+        printf("sample peak: %.1f dBFS\n", sp);
+    else
+        printf("sample peak: -inf dBFS\n");
+    if (isfinite(r->momentary_max_lufs))
+        printf("momentary max:  %.1f LUFS\n", r->momentary_max_lufs);
+    if (isfinite(r->short_term_max_lufs))
+        printf("short-term max: %.1f LUFS\n", r->short_term_max_lufs);
+    if (isfinite(r->integrated_lufs)) {
+        printf("replaygain:  %+.2f dB track gain (-18 LUFS), peak %.6f\n",
+               -18.0 - r->integrated_lufs, r->true_peak);
+        printf("r128 gain:   %+.2f dB (-23 LUFS)\n", -23.0 - r->integrated_lufs);
+    }
+}
+
+static void print_json(const char *path, const segue_stream_info *in, const segue_metadata *m,
+                       const segue_loudness_result *loud)
 {
     FILE *f = stdout;
     fputs("{\n  \"file\": ", f);
@@ -93,6 +186,8 @@ static void print_json(const char *path, const segue_stream_info *in, const segu
         fprintf(f, ", \"width\": %u, \"height\": %u, \"size\": %zu}", p.width, p.height, p.size);
     }
     fputs(np ? "\n  ]" : "]", f);
+    if (loud)
+        print_loudness_json(f, loud);
     fputs("\n}\n", f);
 }
 
@@ -141,13 +236,52 @@ static void print_text(const char *path, const segue_stream_info *in, const segu
     }
 }
 
+#if PROBE_HAS_LOUDNESS
+/* Decodes the rest of the stream through the meter. */
+static segue_status measure(segue_decoder *d, segue_loudness_result *r, segue_error *err)
+{
+    const segue_stream_info *in = segue_decoder_info(d);
+    enum { CHUNK = 4096 };
+    segue_loudness_meter *meter = NULL;
+    segue_status st = segue_loudness_meter_create(&meter, in->sample_rate, in->channels,
+                                                  in->channel_mask, NULL, err);
+    if (st < 0)
+        return st;
+    const segue_allocator *a = segue_allocator_or_default(NULL);
+    float *buf = segue_mem_alloc(a, (size_t)CHUNK * in->channels * sizeof *buf);
+    if (!buf) {
+        segue_loudness_meter_destroy(meter);
+        return segue_error_set(err, SEGUE_ERR_NO_MEMORY, "out of memory");
+    }
+    for (;;) {
+        size_t frames = 0;
+        st = segue_decoder_read_f32(d, buf, CHUNK, &frames);
+        if (st < 0) {
+            segue_error_set(err, st, "%s", segue_decoder_last_error(d));
+            break;
+        }
+        if (frames && (st = segue_loudness_meter_add(meter, buf, frames, err)) < 0)
+            break;
+        if (st == SEGUE_END_OF_STREAM || !frames) {
+            st = segue_loudness_meter_result(meter, r, err);
+            break;
+        }
+    }
+    segue_mem_free(a, buf);
+    segue_loudness_meter_destroy(meter);
+    return st;
+}
+#endif
+
 int cli_probe(int argc, char **argv)
 {
     const char *path = NULL;
-    int json = 0;
+    int json = 0, loudness = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--loudness") == 0)
+            loudness = 1;
         else if (strcmp(argv[i], "--version") == 0)
             return cli_print_version();
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -173,10 +307,29 @@ int cli_probe(int argc, char **argv)
         segue_decoder_destroy(d);
         return rc;
     }
+    segue_loudness_result loud;
+    memset(&loud, 0, sizeof loud);
+    if (loudness) {
+#if PROBE_HAS_LOUDNESS
+        segue_error err;
+        memset(&err, 0, sizeof err);
+        st = measure(d, &loud, &err);
+        if (st < 0) {
+            rc = cli_fail(st, path, err.detail);
+            segue_decoder_destroy(d);
+            return rc;
+        }
+#else
+        segue_decoder_destroy(d);
+        return cli_fail(SEGUE_ERR_UNSUPPORTED, path, "this build has no loudness meter");
+#endif
+    }
     if (json)
-        print_json(path, segue_decoder_info(d), segue_decoder_metadata(d));
+        print_json(path, segue_decoder_info(d), segue_decoder_metadata(d), loudness ? &loud : NULL);
     else
         print_text(path, segue_decoder_info(d), segue_decoder_metadata(d));
+    if (!json && loudness)
+        print_loudness_text(&loud);
     segue_decoder_destroy(d);
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
 }

@@ -72,6 +72,10 @@ typedef struct segue_muxer_desc {
     segue_status (*finish)(void *priv, segue_mux_ctx *ctx);
     /* Frees what open allocated; safe after a failed open. May be NULL. */
     void (*close)(void *priv, segue_mux_ctx *ctx);
+    /* 1 when the muxer reserves room for the loudness tags at open and can
+     * rewrite its tag block in place at finish (segue_encoder_config
+     * .late_loudness); 0 when it cannot (wav, raw). */
+    int late_loudness;
 } segue_muxer_desc;
 
 /* Checked reads for demuxers (container/demux_io.c). Errors are

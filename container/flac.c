@@ -1064,6 +1064,9 @@ typedef struct flac_mux {
     uint64_t spacing;       /* samples between point targets */
     uint64_t next_target;   /* sample of the next target */
     int thin;               /* length unknown: halve the points when full */
+    int64_t comments_at;    /* late loudness: the VORBIS_COMMENT block header */
+    size_t tail_size;       /* late loudness: VORBIS_COMMENT + PADDING blocks, headers included */
+    uint32_t channel_mask, channels;
 } flac_mux;
 
 static segue_status flac_mux_setup(const segue_encoder_config *cfg, segue_codec_params *params,
@@ -1115,14 +1118,15 @@ static segue_status write_block_header(segue_writer *w, int last, unsigned type,
     return segue_writer_write(w, h, 4);
 }
 
-static segue_status write_comments(segue_mux_ctx *ctx, const segue_codec_params *params)
+/* Serialises the VORBIS_COMMENT block body into *block / *size. */
+static segue_status render_comments(segue_mux_ctx *ctx, uint32_t mask, uint32_t channels,
+                                    uint8_t **block, size_t *size)
 {
     const segue_metadata *m = ctx->metadata;
     segue_metadata *copy = NULL;
     segue_status st;
     /* A non-default speaker layout travels as 8.6.2's field. */
-    uint32_t mask = params->channel_mask;
-    if (mask && mask != default_channel_mask(params->channels)) {
+    if (mask && mask != default_channel_mask(channels)) {
         if ((st = segue_metadata_create(&copy, ctx->allocator)) < 0 ||
             (m && (st = segue_metadata_copy(copy, m)) < 0)) {
             segue_metadata_destroy(copy);
@@ -1136,18 +1140,32 @@ static segue_status write_comments(segue_mux_ctx *ctx, const segue_codec_params 
         }
         m = copy;
     }
-    uint8_t *block = NULL;
-    size_t size = 0;
-    st = segue_vorbiscomment_write(m, "segue", SEGUE_VC_PICTURES_NONE, 0, ctx->allocator, &block,
-                                   &size, ctx->err);
+    *block = NULL;
+    *size = 0;
+    st = segue_vorbiscomment_write(m, "segue", SEGUE_VC_PICTURES_NONE, 0, ctx->allocator, block,
+                                   size, ctx->err);
     segue_metadata_destroy(copy);
     if (st < 0)
         return st;
-    if (size > 0xFFFFFFu) {
-        segue_mem_free(ctx->allocator, block);
+    if (*size > 0xFFFFFFu) {
+        segue_mem_free(ctx->allocator, *block);
+        *block = NULL;
         return segue_error_set(ctx->err, SEGUE_ERR_TOO_LARGE,
-                               "flac: tags take %zu bytes, a VORBIS_COMMENT block holds at most 16 MiB", size);
+                               "flac: tags take %zu bytes, a VORBIS_COMMENT block holds at most 16 MiB", *size);
     }
+    return SEGUE_OK;
+}
+
+static segue_status write_comments(segue_mux_ctx *ctx, const segue_codec_params *params,
+                                   size_t *written)
+{
+    uint8_t *block = NULL;
+    size_t size = 0;
+    segue_status st = render_comments(ctx, params->channel_mask, params->channels, &block, &size);
+    if (st < 0)
+        return st;
+    if (written)
+        *written = size;
     if ((st = write_block_header(ctx->writer, 0, BLOCK_VORBIS_COMMENT, (uint32_t)size)) >= 0)
         st = segue_writer_write(ctx->writer, block, size);
     segue_mem_free(ctx->allocator, block);
@@ -1232,8 +1250,14 @@ static segue_status flac_mux_open(void *priv, segue_mux_ctx *ctx, const segue_co
         (st = write_block_header(w, 0, BLOCK_STREAMINFO, FLAC_STREAMINFO_BYTES)) < 0)
         return st;
     x->streaminfo_at = segue_writer_tell(w);
+    /* Late loudness: the VORBIS_COMMENT block goes last, right before the
+     * PADDING block, so that finish can rewrite the two as one region of
+     * the same size (8.3: PADDING may have any length). */
+    int late = ctx->cfg->late_loudness;
+    x->channel_mask = params->channel_mask;
+    x->channels = params->channels;
     if ((st = segue_writer_write(w, params->extradata, FLAC_STREAMINFO_BYTES)) < 0 ||
-        (st = write_comments(ctx, params)) < 0 || (st = write_pictures(ctx)) < 0)
+        (!late && (st = write_comments(ctx, params, NULL)) < 0) || (st = write_pictures(ctx)) < 0)
         return st;
     if (x->table) {
         uint32_t len = x->cap * FLAC_SEEKPOINT_BYTES;
@@ -1244,6 +1268,13 @@ static segue_status flac_mux_open(void *priv, segue_mux_ctx *ctx, const segue_co
             return st;
     }
     static const uint8_t zeros[256];
+    if (late) {
+        size_t size = 0;
+        x->comments_at = segue_writer_tell(w);
+        if ((st = write_comments(ctx, params, &size)) < 0)
+            return st;
+        x->tail_size = 4 + size + 4 + FLAC_PADDING_BYTES;
+    }
     if ((st = write_block_header(w, 1, BLOCK_PADDING, FLAC_PADDING_BYTES)) < 0)
         return st;
     for (uint32_t left = FLAC_PADDING_BYTES; left;) {
@@ -1310,9 +1341,45 @@ static segue_status flac_mux_write_packet(void *priv, segue_mux_ctx *ctx, const 
     return segue_writer_write(ctx->writer, pkt->data, pkt->size);
 }
 
+/* Late loudness: VORBIS_COMMENT from the final record, then a PADDING block
+ * (last-metadata-block flag set) taking up what is left of the region
+ * written at open, written over it in one piece. */
+static segue_status rewrite_comments(flac_mux *x, segue_mux_ctx *ctx)
+{
+    uint8_t *block = NULL;
+    size_t size = 0;
+    segue_status st = render_comments(ctx, x->channel_mask, x->channels, &block, &size);
+    if (st < 0)
+        return st;
+    if (size + 8 > x->tail_size) {
+        segue_mem_free(ctx->allocator, block);
+        return segue_error_set(ctx->err, SEGUE_ERR_TOO_LARGE,
+                               "flac: the final tags take %zu bytes, %zu were reserved", size + 8,
+                               x->tail_size);
+    }
+    uint8_t *region = segue_mem_calloc(ctx->allocator, 1, x->tail_size);
+    if (!region) {
+        segue_mem_free(ctx->allocator, block);
+        return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "flac: out of memory");
+    }
+    size_t pad = x->tail_size - size - 8;
+    region[0] = BLOCK_VORBIS_COMMENT;
+    wr_be24(region + 1, (uint32_t)size);
+    memcpy(region + 4, block, size);
+    region[4 + size] = (uint8_t)(0x80u | BLOCK_PADDING);
+    wr_be24(region + 5 + size, (uint32_t)pad);
+    segue_mem_free(ctx->allocator, block);
+    st = segue_writer_patch(ctx->writer, x->comments_at, region, x->tail_size);
+    segue_mem_free(ctx->allocator, region);
+    return st;
+}
+
 static segue_status flac_mux_finish(void *priv, segue_mux_ctx *ctx)
 {
     flac_mux *x = priv;
+    segue_status st;
+    if (ctx->cfg->late_loudness && x->tail_size && (st = rewrite_comments(x, ctx)) < 0)
+        return st;
     if (x->table && x->seektable_at >= 0 && x->used)
         return segue_writer_patch(ctx->writer, x->seektable_at, x->table,
                                   (size_t)x->cap * FLAC_SEEKPOINT_BYTES);
@@ -1336,4 +1403,5 @@ const segue_muxer_desc segue_muxer_flac = {
     .write_packet = flac_mux_write_packet,
     .finish = flac_mux_finish,
     .close = flac_mux_close,
+    .late_loudness = 1,
 };

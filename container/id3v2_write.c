@@ -677,9 +677,10 @@ static void emit_key(w_ctx *w, const segue_metadata *m, const char *key)
         segue_mem_free(w->b.a, v);
 }
 
-segue_status segue_id3v2_write(const segue_metadata *m, int version, segue_metadata *unmapped,
-                               const segue_allocator *a, uint8_t **out, size_t *size,
-                               segue_error *err)
+/* Renders the tag; `fixed` > 0 pads it to exactly that many bytes. */
+static segue_status render(const segue_metadata *m, int version, segue_metadata *unmapped,
+                           const segue_allocator *a, size_t fixed, uint8_t **out, size_t *size,
+                           segue_error *err)
 {
     if (!out || !size)
         return segue_error_set(err, SEGUE_ERR_INVALID_ARGUMENT, "id3v2: no output pointers");
@@ -727,9 +728,19 @@ segue_status segue_id3v2_write(const segue_metadata *m, int version, segue_metad
     if (w.st >= 0) {
         /* [v2.4-S] 3.3 padding: zeros after the last frame, counted in the
          * tag size. */
-        if (wb_reserve(&w.b, SEGUE_ID3V2_WRITE_PADDING)) {
-            memset(w.b.p + w.b.len, 0, SEGUE_ID3V2_WRITE_PADDING);
-            w.b.len += SEGUE_ID3V2_WRITE_PADDING;
+        size_t pad = SEGUE_ID3V2_WRITE_PADDING;
+        if (fixed) {
+            if (w.b.len > fixed) {
+                segue_mem_free(w.b.a, w.b.p);
+                return segue_error_set(err, SEGUE_ERR_TOO_LARGE,
+                                       "id3v2: the final tag takes %zu bytes, %zu were reserved",
+                                       w.b.len, fixed);
+            }
+            pad = fixed - w.b.len;
+        }
+        if (wb_reserve(&w.b, pad)) {
+            memset(w.b.p + w.b.len, 0, pad);
+            w.b.len += pad;
         } else {
             w.st = segue_error_set(err, SEGUE_ERR_NO_MEMORY, "id3v2: out of memory building the tag");
         }
@@ -748,5 +759,42 @@ segue_status segue_id3v2_write(const segue_metadata *m, int version, segue_metad
     w.b.p[9] = (uint8_t)(body & 0x7F);
     *out = w.b.p;
     *size = w.b.len;
+    return SEGUE_OK;
+}
+
+segue_status segue_id3v2_write(const segue_metadata *m, int version, segue_metadata *unmapped,
+                               const segue_allocator *a, uint8_t **out, size_t *size,
+                               segue_error *err)
+{
+    return render(m, version, unmapped, a, 0, out, size, err);
+}
+
+segue_status segue_id3v2_write_fixed(const segue_metadata *m, int version, size_t fixed_size,
+                                     segue_metadata *unmapped, const segue_allocator *a,
+                                     uint8_t **out, segue_error *err)
+{
+    size_t size = 0;
+    if (!out)
+        return segue_error_set(err, SEGUE_ERR_INVALID_ARGUMENT, "id3v2: no output pointer");
+    *out = NULL;
+    if (fixed_size < 10 || fixed_size - 10 > TAG_SIZE_MAX)
+        return segue_error_set(err, SEGUE_ERR_INVALID_ARGUMENT, "id3v2: fixed size %zu", fixed_size);
+    segue_status st = render(m, version, unmapped, a, fixed_size, out, &size, err);
+    if (st < 0)
+        return st;
+    if (!*out) {
+        /* Nothing to carry: a tag of padding alone, still a valid tag
+         * ([v2.4-S] 3.3 allows padding after zero frames). */
+        *out = segue_mem_calloc(segue_allocator_or_default(a), 1, fixed_size);
+        if (!*out)
+            return segue_error_set(err, SEGUE_ERR_NO_MEMORY, "id3v2: out of memory");
+        memcpy(*out, "ID3", 3);
+        (*out)[3] = (uint8_t)version;
+        size_t body = fixed_size - 10;
+        (*out)[6] = (uint8_t)((body >> 21) & 0x7F);
+        (*out)[7] = (uint8_t)((body >> 14) & 0x7F);
+        (*out)[8] = (uint8_t)((body >> 7) & 0x7F);
+        (*out)[9] = (uint8_t)(body & 0x7F);
+    }
     return SEGUE_OK;
 }

@@ -68,6 +68,21 @@ segue_status segue_id3v2_write(const segue_metadata *m, int version, segue_metad
                                segue_error *err);
 
 /*
+ * As segue_id3v2_write(), but the tag is exactly `fixed_size` bytes (header
+ * and padding included; the padding absorbs the difference), for rewriting
+ * a tag in place (late loudness tags, container/mp3mux.c). A tag with no
+ * frames is written as header plus padding. *out is always allocated on
+ * success (free with segue_mem_free).
+ *
+ * Returns SEGUE_OK, SEGUE_ERR_INVALID_ARGUMENT (bad version, pointers, or a
+ * size below 10 bytes or above the 28-bit limit), SEGUE_ERR_NO_MEMORY,
+ * SEGUE_ERR_TOO_LARGE (the frames do not fit in `fixed_size`).
+ */
+segue_status segue_id3v2_write_fixed(const segue_metadata *m, int version, size_t fixed_size,
+                                     segue_metadata *unmapped, const segue_allocator *a,
+                                     uint8_t **out, segue_error *err);
+
+/*
  * Decodes one UTF-8 code point at *s (which must not point at the
  * terminating NUL) and advances *s. Invalid or truncated sequences (RFC 3629
  * section 3: overlong forms, surrogates, values past U+10FFFF) give U+FFFD

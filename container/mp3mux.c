@@ -259,6 +259,9 @@ typedef struct mp3_mux {
     int tag_done;
     uint16_t music_crc;     /* CRC-16 of the audio after the tag frame */
     uint32_t delay;         /* the LAME tag's encoder delay */
+    int64_t tag_at;         /* late loudness: offset of the ID3v2 tag, -1 if none */
+    size_t tag_size;        /* its size, padding included */
+    int tag_version;
 } mp3_mux;
 
 static const uint32_t mpeg_rates[] = {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000};
@@ -294,13 +297,17 @@ static segue_status mp3_open(void *priv, segue_mux_ctx *ctx, const segue_codec_p
     segue_writer *wr = ctx->writer;
     segue_status st;
     int version = ctx->cfg->id3v2_version == 4 ? 4 : 3;
+    m->tag_at = -1;
+    m->tag_version = version;
     if (ctx->metadata) {
+        m->tag_at = segue_writer_tell(wr);
         uint8_t *tag = NULL;
         size_t size = 0;
         st = segue_id3v2_write(ctx->metadata, version, ctx->unmapped, ctx->allocator, &tag, &size,
                                ctx->err);
         if (st < 0)
             return st;
+        m->tag_size = size;
         st = size ? segue_writer_write(wr, tag, size) : SEGUE_OK;
         segue_mem_free(ctx->allocator, tag);
         if (st < 0)
@@ -450,11 +457,45 @@ static segue_status complete_own_tag(mp3_mux *m, segue_mux_ctx *ctx)
     return st;
 }
 
+/* Late loudness (segue_encoder_config.late_loudness): the ID3v2 tag written
+ * at open held placeholder loudness values; it is rendered again from the
+ * final record at its old size ([v2.4-S] 3.3: the padding absorbs the
+ * difference) and written over the old one. The first render reported
+ * what ID3 cannot carry; only what the late record adds (R128 gains, which
+ * have no ID3 field) is reported now. */
+static segue_status rewrite_tag(mp3_mux *m, segue_mux_ctx *ctx)
+{
+    if (m->tag_at < 0 || !m->tag_size)
+        return segue_error_set(ctx->err, SEGUE_ERR_INTERNAL, "mp3: no ID3v2 tag to rewrite");
+    segue_metadata *notes = NULL;
+    segue_status st = segue_metadata_create(&notes, ctx->allocator);
+    if (st < 0)
+        return segue_error_set(ctx->err, st, "mp3: out of memory");
+    uint8_t *tag = NULL;
+    st = segue_id3v2_write_fixed(ctx->metadata, m->tag_version, m->tag_size, notes, ctx->allocator,
+                                 &tag, ctx->err);
+    if (st >= 0)
+        st = segue_writer_patch(ctx->writer, m->tag_at, tag, m->tag_size);
+    segue_mem_free(ctx->allocator, tag);
+    size_t n = segue_metadata_unmapped_count(notes);
+    for (size_t i = 0; i < n && st >= 0 && ctx->unmapped; i++) {
+        const char *what, *reason;
+        if (segue_metadata_unmapped_at(notes, i, &what, &reason) == SEGUE_OK &&
+            strncmp(what, "R128_", 5) == 0 &&
+            segue_metadata_add_unmapped(ctx->unmapped, what, reason) < 0)
+            st = segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp3: out of memory");
+    }
+    segue_metadata_destroy(notes);
+    return st;
+}
+
 static segue_status mp3_finish(void *priv, segue_mux_ctx *ctx)
 {
     mp3_mux *m = priv;
     segue_status st;
     if (m->tpl && !m->tag_done && (st = complete_own_tag(m, ctx)) < 0)
+        return st;
+    if (ctx->cfg->late_loudness && (st = rewrite_tag(m, ctx)) < 0)
         return st;
     /* No ID3v1 tag: off by default (docs/mp3-gapless.md); segue_id3v1_render()
      * is the writer for when a config switch asks for one. */
@@ -479,4 +520,5 @@ const segue_muxer_desc segue_muxer_mp3 = {
     .write_packet = mp3_write_packet,
     .finish = mp3_finish,
     .close = mp3_close,
+    .late_loudness = 1,
 };

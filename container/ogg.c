@@ -1625,7 +1625,17 @@ typedef struct ogg_mux {
     int64_t granule;        /* end position of the last packet written */
     uint64_t pages;
     int opened;
+    /* Late loudness: the comment header's pages, rewritten at finish. */
+    char vendor[128];
+    int64_t comment_at;     /* file offset of its first page */
+    uint32_t comment_seq;   /* sequence number of that page */
+    size_t comment_size;    /* the packet's fixed size */
+    size_t comment_pages_size; /* bytes of its pages */
 } ogg_mux;
+
+/* Late loudness: zero bytes added to the comment packet beyond the
+ * placeholder values (core/encoder.c) so that the final values always fit. */
+#define OGG_LATE_PADDING 256u
 
 static segue_status ogg_mux_setup(const segue_encoder_config *cfg, segue_codec_params *params,
                                   segue_error *err)
@@ -1759,6 +1769,105 @@ static segue_status buffer_packet(ogg_mux *m, segue_mux_ctx *ctx, const uint8_t 
     return SEGUE_OK;
 }
 
+/* The comment header packet: magic, comment block, the Vorbis framing bit,
+ * then with `fixed` > 0 zero bytes up to `fixed` bytes (late loudness).
+ * Padding is what both formats allow after the comments:
+ *   Opus: [7845] 5.2 lets the packet continue after the comment list;
+ *   data whose first byte has its least significant bit clear is padding
+ *   that readers skip and editors may drop.
+ *   Vorbis: [VORBIS] 5.2.1 ends the packet with the framing bit and says
+ *   nothing about bytes after it; libvorbis (_vorbis_unpack_comment, 1.3.7)
+ *   checks the framing bit and stops reading there, ffmpeg's
+ *   ff_vorbis_comment() parses only the counted fields, and mutagen pads
+ *   Vorbis comment packets with zeros after the framing bit itself when it
+ *   saves tags, so zero padding after it is read everywhere we checked. */
+static segue_status build_comment(ogg_mux *m, segue_mux_ctx *ctx, size_t fixed, uint8_t **out,
+                                  size_t *out_len)
+{
+    uint8_t *block = NULL;
+    size_t block_size = 0;
+    *out = NULL;
+    segue_status st = segue_vorbiscomment_write(ctx->metadata, m->vendor, SEGUE_VC_PICTURES_INLINE,
+                                                m->codec == CODEC_OPUS, ctx->allocator, &block,
+                                                &block_size, ctx->err);
+    if (st < 0)
+        return st;
+    size_t magic = m->codec == CODEC_OPUS ? 8 : 7;
+    size_t clen = magic + block_size + (m->codec == CODEC_VORBIS ? 1 : 0);
+    if (fixed && clen > fixed) {
+        segue_mem_free(ctx->allocator, block);
+        return segue_error_set(ctx->err, SEGUE_ERR_TOO_LARGE,
+                               "ogg: the final comment header takes %zu bytes, %zu were reserved",
+                               clen, fixed);
+    }
+    size_t total = fixed ? fixed : clen;
+    uint8_t *comment = segue_mem_calloc(ctx->allocator, 1, total);
+    if (!comment) {
+        segue_mem_free(ctx->allocator, block);
+        return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "ogg: cannot allocate the comment header");
+    }
+    memcpy(comment, m->codec == CODEC_OPUS ? "OpusTags" : "\x03vorbis", magic);
+    if (block_size)
+        memcpy(comment + magic, block, block_size);
+    if (m->codec == CODEC_VORBIS)
+        comment[clen - 1] = 1;
+    segue_mem_free(ctx->allocator, block);
+    *out = comment;
+    *out_len = total;
+    return SEGUE_OK;
+}
+
+/* Late loudness: the pages of one packet that starts on a fresh page and
+ * is alone on its pages (the comment header, [7845] 3 / [VORBIS] A.2), laced
+ * exactly as write_one_page() would: 255 segments a page, granule -1 on
+ * pages where the packet does not end ([3533] 6: -1 when no packet ends on
+ * the page), 0 on the last. The layout depends only on the packet's size, so a packet of the
+ * same size gives the same pages. *out is allocated; *out_len its bytes;
+ * *npages the page count. */
+static segue_status lone_packet_pages(ogg_mux *m, segue_mux_ctx *ctx, const uint8_t *pkt,
+                                      size_t len, uint32_t seq, uint8_t **out, size_t *out_len,
+                                      uint32_t *npages)
+{
+    size_t max_pages = len / (OGG_MAX_SEGMENTS * 255u) + 2;
+    uint8_t *buf = segue_mem_alloc(ctx->allocator, len + max_pages * (OGG_HEADER + OGG_MAX_SEGMENTS));
+    if (!buf)
+        return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "ogg: cannot allocate comment pages");
+    size_t o = 0, offset = 0;
+    uint32_t pages = 0;
+    for (int done = 0; !done; pages++) {
+        uint8_t *hdr = buf + o;
+        unsigned nseg = 0;
+        size_t left = len - offset, used = 0;
+        while (nseg < OGG_MAX_SEGMENTS && left - used >= 255) {
+            hdr[OGG_HEADER + nseg++] = 255;
+            used += 255;
+        }
+        int64_t granule = -1;
+        if (nseg < OGG_MAX_SEGMENTS) {
+            hdr[OGG_HEADER + nseg++] = (uint8_t)(left - used);
+            used = left;
+            granule = 0;
+            done = 1;
+        }
+        memcpy(hdr, "OggS", 4);
+        hdr[4] = 0;
+        hdr[5] = (uint8_t)(offset ? OGG_CONTINUED : 0);
+        segue_wl64(hdr + 6, (uint64_t)granule);
+        segue_wl32(hdr + 14, m->serial);
+        segue_wl32(hdr + 18, seq + pages);
+        segue_wl32(hdr + 22, 0);
+        hdr[26] = (uint8_t)nseg;
+        memcpy(hdr + OGG_HEADER + nseg, pkt + offset, used);
+        segue_wl32(hdr + 22, crc_update(m->crc, 0, hdr, OGG_HEADER + nseg + used));
+        o += OGG_HEADER + nseg + used;
+        offset += used;
+    }
+    *out = buf;
+    *out_len = o;
+    *npages = pages;
+    return SEGUE_OK;
+}
+
 static segue_status ogg_mux_open(void *priv, segue_mux_ctx *ctx, const segue_codec_params *params)
 {
     ogg_mux *m = priv;
@@ -1768,7 +1877,8 @@ static segue_status ogg_mux_open(void *priv, segue_mux_ctx *ctx, const segue_cod
     m->scale = 1;
     const uint8_t *hp[3] = {NULL, NULL, NULL};
     size_t hl[3] = {0, 0, 0};
-    char vendor[128];
+    char *vendor = m->vendor;
+    const size_t vendor_cap = sizeof m->vendor;
     if (m->codec == CODEC_OPUS) {
         if (!params->extradata || params->extradata_size < 19 ||
             memcmp(params->extradata, "OpusHead", 8) != 0)
@@ -1780,18 +1890,18 @@ static segue_status ogg_mux_open(void *priv, segue_mux_ctx *ctx, const segue_cod
         m->preskip48 = segue_rl16(params->extradata + 10);
         hp[0] = params->extradata;
         hl[0] = params->extradata_size;
-        snprintf(vendor, sizeof vendor, "segue %s", segue_version_string());
+        snprintf(vendor, vendor_cap, "segue %s", segue_version_string());
     } else {
         if (!params->extradata || !segue_xiph_unlace3(params->extradata, params->extradata_size, hp, hl) ||
             codec_of_packet(hp[0], hl[0]) != CODEC_VORBIS || hl[2] < 7 || hp[2][0] != 5)
             return segue_error_set(ctx->err, SEGUE_ERR_INTERNAL,
                                    "ogg: vorbis encoder gave no header packets");
         /* Keep libvorbis's vendor string ([VORBIS] 5.2.1). */
-        snprintf(vendor, sizeof vendor, "segue %s", segue_version_string());
+        snprintf(vendor, vendor_cap, "segue %s", segue_version_string());
         if (hl[1] >= 11 && hp[1][0] == 3) {
             uint32_t vl = segue_rl32(hp[1] + 7);
-            if (vl <= hl[1] - 11 && vl < sizeof vendor)
-                snprintf(vendor, sizeof vendor, "%.*s", (int)vl, (const char *)hp[1] + 11);
+            if (vl <= hl[1] - 11 && vl < vendor_cap)
+                snprintf(vendor, vendor_cap, "%.*s", (int)vl, (const char *)hp[1] + 11);
         }
     }
     if (ctx->cfg && ctx->cfg->channel_mask &&
@@ -1802,27 +1912,20 @@ static segue_status ogg_mux_open(void *priv, segue_mux_ctx *ctx, const segue_cod
         if (mst < 0)
             return segue_error_set(ctx->err, mst, "ogg: cannot record an unmapped field");
     }
-    uint8_t *block = NULL;
-    size_t block_size = 0;
-    segue_status st = segue_vorbiscomment_write(ctx->metadata, vendor, SEGUE_VC_PICTURES_INLINE,
-                                                m->codec == CODEC_OPUS, ctx->allocator, &block,
-                                                &block_size, ctx->err);
+    /* The comment packet: magic + block (+ the Vorbis framing bit); with
+     * late loudness padded so the final values fit in the same pages. */
+    uint8_t *comment = NULL;
+    size_t clen = 0;
+    segue_status st = build_comment(m, ctx, 0, &comment, &clen);
     if (st < 0)
         return st;
-    /* The comment packet: magic + block (+ the Vorbis framing bit). */
-    size_t magic = m->codec == CODEC_OPUS ? 8 : 7;
-    size_t clen = magic + block_size + (m->codec == CODEC_VORBIS ? 1 : 0);
-    uint8_t *comment = segue_mem_alloc(ctx->allocator, clen);
-    if (!comment) {
-        segue_mem_free(ctx->allocator, block);
-        return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "ogg: cannot allocate the comment header");
+    int late = ctx->cfg && ctx->cfg->late_loudness;
+    if (late) {
+        segue_mem_free(ctx->allocator, comment);
+        m->comment_size = clen + OGG_LATE_PADDING;
+        if ((st = build_comment(m, ctx, m->comment_size, &comment, &clen)) < 0)
+            return st;
     }
-    memcpy(comment, m->codec == CODEC_OPUS ? "OpusTags" : "\x03vorbis", magic);
-    if (block_size)
-        memcpy(comment + magic, block, block_size);
-    if (m->codec == CODEC_VORBIS)
-        comment[clen - 1] = 1;
-    segue_mem_free(ctx->allocator, block);
 
     uint32_t h = 2166136261u;
     h = fnv1a(h, params->codec, strlen(params->codec));
@@ -1837,8 +1940,22 @@ static segue_status ogg_mux_open(void *priv, segue_mux_ctx *ctx, const segue_cod
     st = buffer_packet(m, ctx, hp[0], hl[0], 0);
     if (st >= 0)
         st = flush_pages(m, ctx, 0, 0);
-    if (st >= 0)
+    if (st >= 0 && late) {
+        /* Paged here rather than buffered so finish can page the final
+         * packet the same way (lone_packet_pages). */
+        uint8_t *pages = NULL;
+        uint32_t npages = 0;
+        m->comment_at = segue_writer_tell(ctx->writer);
+        m->comment_seq = m->seq;
+        st = lone_packet_pages(m, ctx, comment, clen, m->seq, &pages, &m->comment_pages_size, &npages);
+        if (st >= 0)
+            st = segue_writer_write(ctx->writer, pages, m->comment_pages_size);
+        segue_mem_free(ctx->allocator, pages);
+        m->seq += npages;
+        m->pages += npages;
+    } else if (st >= 0) {
         st = buffer_packet(m, ctx, comment, clen, 0);
+    }
     segue_mem_free(ctx->allocator, comment);
     if (st >= 0 && m->codec == CODEC_VORBIS) {
         st = flush_pages(m, ctx, 0, 0);
@@ -1872,9 +1989,37 @@ static segue_status ogg_mux_write_packet(void *priv, segue_mux_ctx *ctx, const s
     return buffer_packet(m, ctx, pkt->data, pkt->size, m->granule * (int64_t)m->scale);
 }
 
+/* Late loudness: the comment header from the final record, at the size
+ * reserved at open, paged as before and written over the old pages (same
+ * page boundaries and sequence numbers; new CRCs). */
+static segue_status rewrite_comment(ogg_mux *m, segue_mux_ctx *ctx)
+{
+    uint8_t *comment = NULL, *pages = NULL;
+    size_t clen = 0, plen = 0;
+    uint32_t npages = 0;
+    segue_status st = build_comment(m, ctx, m->comment_size, &comment, &clen);
+    if (st < 0)
+        return st;
+    st = lone_packet_pages(m, ctx, comment, clen, m->comment_seq, &pages, &plen, &npages);
+    segue_mem_free(ctx->allocator, comment);
+    if (st >= 0 && plen != m->comment_pages_size)
+        st = segue_error_set(ctx->err, SEGUE_ERR_INTERNAL,
+                             "ogg: comment pages changed size (%zu, %zu bytes)", plen,
+                             m->comment_pages_size);
+    if (st >= 0)
+        st = segue_writer_patch(ctx->writer, m->comment_at, pages, plen);
+    segue_mem_free(ctx->allocator, pages);
+    return st;
+}
+
 static segue_status ogg_mux_finish(void *priv, segue_mux_ctx *ctx)
 {
     ogg_mux *m = priv;
+    if (ctx->cfg && ctx->cfg->late_loudness && m->comment_size) {
+        segue_status st = rewrite_comment(m, ctx);
+        if (st < 0)
+            return st;
+    }
     /* [7845] 4.4: the last granule is pre-skip + the input length (48 kHz);
      * [VORBIS] A.2: the input length. Decoders trim what lies beyond. */
     int64_t final_granule = (int64_t)m->preskip48 + (int64_t)ctx->input_frames * (int64_t)m->scale;
@@ -1915,4 +2060,5 @@ const segue_muxer_desc segue_muxer_ogg = {
     .write_packet = ogg_mux_write_packet,
     .finish = ogg_mux_finish,
     .close = ogg_mux_close,
+    .late_loudness = 1,
 };

@@ -30,6 +30,10 @@ struct segue_encoder {
     void *codec_priv;
     segue_codec_params params;
     float *staging;            /* planar -> interleaved, one packet */
+    /* late_loudness: the record the caller passed in (written at finish if
+     * segue_encoder_set_loudness() is never called) and whether it was. */
+    segue_loudness late_original;
+    int late_set;
     uint64_t frames_written;
     int opened, finished;
     segue_status failed;
@@ -60,6 +64,42 @@ static void copy_config(segue_encoder_config *dst, const segue_encoder_config *s
         dst->container = "wav";
 }
 
+/* Placeholder loudness values as long as any real value is written (the
+ * gains at the Q7.8 limit, "-128.00 dB" / "-32768"; the peak with two
+ * integer digits). The muxer renders its tag block with them at open, so
+ * the block has room for every loudness field the late record can fill;
+ * the muxer's padding absorbs the difference at finish. Real values
+ * outside these bounds only need more padding, which the muxers check. */
+#define LATE_GAIN_PLACEHOLDER (-128.0)
+#define LATE_PEAK_PLACEHOLDER 99.999999
+
+/* late_loudness: checks that the muxer and the sink can rewrite the tag
+ * block at finish, and puts placeholders in the record the muxer renders. */
+static segue_status prepare_late_loudness(segue_encoder *e)
+{
+    if (!e->muxer->late_loudness)
+        return segue_error_set(&e->err, SEGUE_ERR_UNSUPPORTED,
+                               "%s: late loudness tags are not supported by this container "
+                               "(mp3, flac and ogg can rewrite their tags at the end)",
+                               e->muxer->name);
+    if (!segue_writer_seekable(&e->writer))
+        return segue_error_set(&e->err, SEGUE_ERR_UNSUPPORTED,
+                               "%s: late loudness tags need a seekable output (not a pipe); "
+                               "measure first or write to a file",
+                               e->muxer->name);
+    segue_metadata_get_loudness(e->metadata, &e->late_original);
+    segue_loudness ph = e->late_original;
+    ph.has_track_gain = ph.has_track_peak = ph.has_album_gain = ph.has_album_peak = 1;
+    ph.track_gain_db = ph.album_gain_db = LATE_GAIN_PLACEHOLDER;
+    ph.track_peak = ph.album_peak = LATE_PEAK_PLACEHOLDER;
+    /* No R128 placeholders: a comment block derives R128_* from the
+     * ReplayGain gains when it has no R128 value (and ID3 has no R128
+     * field), so the ReplayGain placeholders reserve that room too. */
+    ph.has_r128_track = ph.has_r128_album = 0;
+    segue_metadata_set_loudness(e->metadata, &ph);
+    return SEGUE_OK;
+}
+
 static segue_status open_parts(segue_encoder *e, const segue_io *io)
 {
     segue_status st = segue_writer_open(&e->writer, io, &e->allocator, &e->err);
@@ -73,6 +113,11 @@ static segue_status open_parts(segue_encoder *e, const segue_io *io)
             (st = segue_metadata_copy(e->metadata, e->cfg.metadata)) < 0)
             return segue_error_set(&e->err, st, "cannot copy metadata");
     }
+    if (e->cfg.late_loudness && !e->metadata) {
+        /* The tag block needs a record to hold the late values. */
+        if ((st = segue_metadata_create(&e->metadata, &e->allocator)) < 0)
+            return segue_error_set(&e->err, st, "cannot allocate metadata");
+    }
     e->cfg.metadata = e->metadata;
 
     if (e->cfg.sample_rate == 0)
@@ -85,6 +130,8 @@ static segue_status open_parts(segue_encoder *e, const segue_io *io)
     if (!e->muxer)
         return segue_error_set(&e->err, SEGUE_ERR_UNSUPPORTED, "no muxer named '%s'",
                                e->cfg.container);
+    if (e->cfg.late_loudness && (st = prepare_late_loudness(e)) < 0)
+        return st;
     const char *codec_name = e->cfg.codec ? e->cfg.codec : e->muxer->default_codec;
     e->params.codec = codec_name;
     e->params.sample_rate = e->cfg.sample_rate;
@@ -305,10 +352,31 @@ segue_status segue_encoder_finish(segue_encoder *e)
                                        "encoder: %llu frames written, %lld announced",
                                        (unsigned long long)e->frames_written,
                                        (long long)e->cfg.total_frames));
+    /* late_loudness without a late record: the caller's own values replace
+     * the placeholders. */
+    if (e->cfg.late_loudness && !e->late_set)
+        segue_metadata_set_loudness(e->metadata, &e->late_original);
     if ((st = e->muxer->finish(e->muxer_priv, &e->ctx)) < 0)
         return fail(e, st);
     if ((st = segue_writer_flush(&e->writer)) < 0)
         return fail(e, st);
+    return SEGUE_OK;
+}
+
+segue_status segue_encoder_set_loudness(segue_encoder *e, const segue_loudness *l)
+{
+    if (!e || !l)
+        return SEGUE_ERR_INVALID_ARGUMENT;
+    if (e->failed)
+        return e->failed;
+    if (!e->opened || e->finished)
+        return segue_error_set(&e->err, SEGUE_ERR_STATE,
+                               "encoder: loudness can only be set between open and finish");
+    if (!e->cfg.late_loudness)
+        return segue_error_set(&e->err, SEGUE_ERR_STATE,
+                               "encoder: set_loudness needs an encoder opened with late_loudness = 1");
+    segue_metadata_set_loudness(e->metadata, l);
+    e->late_set = 1;
     return SEGUE_OK;
 }
 

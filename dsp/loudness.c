@@ -1,0 +1,241 @@
+/*
+ * dsp/loudness.c - EBU R 128 measurement through libebur128 (loudness.h).
+ *
+ * References: ITU-R BS.1770-4 (K-weighting, channel weights, gating, true
+ * peak by 4x oversampling, Annex 2), EBU Tech 3341 (momentary 400 ms and
+ * short-term 3 s windows, maxima), EBU Tech 3342 (loudness range),
+ * ReplayGain 2.0 specification (reference -18 LUFS, peak) and EBU R 128
+ * (target -23 LUFS).
+ *
+ * Memory: libebur128 keeps one double per 100 ms gating block for the
+ * integrated value and one per short-term block for the range (about
+ * 0.3 MB per hour of audio); it allocates with the C library itself.
+ */
+#include "loudness.h"
+
+#include <ebur128.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+/* WAVE channel mask bits (WAVEFORMATEXTENSIBLE dwChannelMask). */
+enum {
+    SPK_FL = 0x1, SPK_FR = 0x2, SPK_FC = 0x4, SPK_LFE = 0x8, SPK_BL = 0x10, SPK_BR = 0x20,
+    SPK_FLC = 0x40, SPK_FRC = 0x80, SPK_BC = 0x100, SPK_SL = 0x200, SPK_SR = 0x400,
+    SPK_TC = 0x800, SPK_TFL = 0x1000, SPK_TFC = 0x2000, SPK_TFR = 0x4000, SPK_TBL = 0x8000,
+    SPK_TBC = 0x10000, SPK_TBR = 0x20000
+};
+
+struct segue_loudness_meter {
+    segue_allocator allocator;
+    ebur128_state *st;
+    unsigned channels;
+    uint32_t rate;
+    size_t block_frames;      /* 100 ms: the step of the M and S windows */
+    size_t block_fill;        /* frames of the current step fed so far */
+    uint64_t frames;          /* total fed */
+    double momentary_max, short_term_max;
+};
+
+/* BS.1770-4 Table 3 weights by position: libebur128 applies 1.0 to
+ * left/right/centre and 1.41 (+1.5 dB) to the surround positions. Speakers
+ * at +-110 degrees (side and back pairs of a WAVE mask) are the surrounds;
+ * LFE is excluded (BS.1770-4 2.3: not included in the measurement); the
+ * other positions take libebur128's ITU positions, which weight them as
+ * the standard's table does. */
+static int channel_for_bit(uint32_t bit)
+{
+    switch (bit) {
+    case SPK_FL: return EBUR128_LEFT;
+    case SPK_FR: return EBUR128_RIGHT;
+    case SPK_FC: return EBUR128_CENTER;
+    case SPK_LFE: return EBUR128_UNUSED;
+    case SPK_BL:
+    case SPK_SL: return EBUR128_LEFT_SURROUND;
+    case SPK_BR:
+    case SPK_SR: return EBUR128_RIGHT_SURROUND;
+    case SPK_FLC: return EBUR128_MpSC;
+    case SPK_FRC: return EBUR128_MmSC;
+    case SPK_BC: return EBUR128_Mp180;
+    case SPK_TC: return EBUR128_Tp000;
+    case SPK_TFL: return EBUR128_Up030;
+    case SPK_TFC: return EBUR128_Up000;
+    case SPK_TFR: return EBUR128_Um030;
+    case SPK_TBL: return EBUR128_Up135;
+    case SPK_TBC: return EBUR128_Up180;
+    case SPK_TBR: return EBUR128_Um135;
+    default: return EBUR128_UNUSED;
+    }
+}
+
+/* The mask when the stream gives none: mono is centre (counted once,
+ * BS.1770-4), stereo FL FR, and the WAVE default orders beyond. */
+static uint32_t default_mask(unsigned channels)
+{
+    switch (channels) {
+    case 1: return SPK_FC;
+    case 2: return SPK_FL | SPK_FR;
+    case 3: return SPK_FL | SPK_FR | SPK_FC;
+    case 4: return SPK_FL | SPK_FR | SPK_BL | SPK_BR;
+    case 5: return SPK_FL | SPK_FR | SPK_FC | SPK_BL | SPK_BR;
+    case 6: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BL | SPK_BR;
+    case 7: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BC | SPK_SL | SPK_SR;
+    case 8: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BL | SPK_BR | SPK_SL | SPK_SR;
+    default: return 0;
+    }
+}
+
+static unsigned bit_count(uint32_t v)
+{
+    unsigned n = 0;
+    for (; v; v &= v - 1u)
+        n++;
+    return n;
+}
+
+segue_status segue_loudness_meter_create(segue_loudness_meter **out, uint32_t sample_rate,
+                                         unsigned channels, uint32_t channel_mask,
+                                         const segue_allocator *a, segue_error *err)
+{
+    if (!out)
+        return segue_error_set(err, SEGUE_ERR_INVALID_ARGUMENT, "loudness: no output pointer");
+    *out = NULL;
+    if (channels == 0 || channels > 64)
+        return segue_error_set(err, SEGUE_ERR_INVALID_ARGUMENT, "loudness: %u channels (1..64)",
+                               channels);
+    /* libebur128 accepts 16 Hz .. 2.8 MHz; below 100 Hz there is no 100 ms
+     * block of whole frames to step the windows by. */
+    if (sample_rate < 100 || sample_rate > 2822400)
+        return segue_error_set(err, SEGUE_ERR_UNSUPPORTED,
+                               "loudness: %u Hz cannot be measured (100..2822400 Hz)", sample_rate);
+    const segue_allocator *al = segue_allocator_or_default(a);
+    segue_loudness_meter *m = segue_mem_calloc(al, 1, sizeof *m);
+    if (!m)
+        return segue_error_set(err, SEGUE_ERR_NO_MEMORY, "loudness: out of memory");
+    m->allocator = *al;
+    m->channels = channels;
+    m->rate = sample_rate;
+    m->block_frames = sample_rate / 10u;
+    m->momentary_max = m->short_term_max = -HUGE_VAL;
+    m->st = ebur128_init(channels, sample_rate,
+                         EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_TRUE_PEAK |
+                             EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_M | EBUR128_MODE_S);
+    if (!m->st) {
+        segue_mem_free(&m->allocator, m);
+        return segue_error_set(err, SEGUE_ERR_NO_MEMORY, "loudness: cannot create the meter");
+    }
+    uint32_t mask = channel_mask;
+    if (!mask || bit_count(mask) < channels)
+        mask = default_mask(channels);
+    /* Channel i takes the i-th set bit of the mask (WAVE order); channels
+     * beyond the mask are left out of the measurement. */
+    uint32_t rest = mask;
+    for (unsigned c = 0; c < channels; c++) {
+        int pos = EBUR128_UNUSED;
+        if (rest) {
+            uint32_t bit = rest & (~rest + 1u);
+            rest &= ~bit;
+            pos = channel_for_bit(bit);
+        } else if (!mask && c < 2) {
+            pos = c == 0 ? EBUR128_LEFT : EBUR128_RIGHT;
+        }
+        ebur128_set_channel(m->st, c, pos);
+    }
+    *out = m;
+    return SEGUE_OK;
+}
+
+void segue_loudness_meter_destroy(segue_loudness_meter *m)
+{
+    if (!m)
+        return;
+    ebur128_destroy(&m->st);
+    segue_allocator a = m->allocator;
+    segue_mem_free(&a, m);
+}
+
+/* After each complete 100 ms step: the momentary (400 ms) and short-term
+ * (3 s) values of the window ending there (EBU Tech 3341 2.3: maxima over
+ * windows updated at least every 100 ms). Windows not yet filled are left
+ * out so a stream's first samples do not count as a short window. */
+static void note_windows(segue_loudness_meter *m)
+{
+    double v;
+    if (m->frames >= (uint64_t)m->rate * 4u / 10u &&
+        ebur128_loudness_momentary(m->st, &v) == EBUR128_SUCCESS && v > m->momentary_max)
+        m->momentary_max = v;
+    if (m->frames >= (uint64_t)m->rate * 3u &&
+        ebur128_loudness_shortterm(m->st, &v) == EBUR128_SUCCESS && v > m->short_term_max)
+        m->short_term_max = v;
+}
+
+segue_status segue_loudness_meter_add(segue_loudness_meter *m, const float *interleaved,
+                                      size_t frames, segue_error *err)
+{
+    if (!m || (!interleaved && frames))
+        return segue_error_set(err, SEGUE_ERR_INVALID_ARGUMENT, "loudness: no meter or samples");
+    while (frames) {
+        size_t n = m->block_frames - m->block_fill;
+        if (n > frames)
+            n = frames;
+        if (ebur128_add_frames_float(m->st, interleaved, n) != EBUR128_SUCCESS)
+            return segue_error_set(err, SEGUE_ERR_NO_MEMORY, "loudness: meter out of memory");
+        interleaved += n * m->channels;
+        frames -= n;
+        m->frames += n;
+        m->block_fill += n;
+        if (m->block_fill == m->block_frames) {
+            m->block_fill = 0;
+            note_windows(m);
+        }
+    }
+    return SEGUE_OK;
+}
+
+segue_status segue_loudness_meter_result(segue_loudness_meter *m, segue_loudness_result *r,
+                                         segue_error *err)
+{
+    if (!m || !r)
+        return segue_error_set(err, SEGUE_ERR_INVALID_ARGUMENT, "loudness: no meter or result");
+    memset(r, 0, sizeof *r);
+    double v;
+    if (ebur128_loudness_global(m->st, &v) != EBUR128_SUCCESS)
+        return segue_error_set(err, SEGUE_ERR_NO_MEMORY, "loudness: integrated loudness failed");
+    r->integrated_lufs = v;
+    if (ebur128_loudness_range(m->st, &v) != EBUR128_SUCCESS)
+        return segue_error_set(err, SEGUE_ERR_NO_MEMORY, "loudness: loudness range failed");
+    r->range_lu = v;
+    r->true_peak = r->sample_peak = 0.0;
+    for (unsigned c = 0; c < m->channels; c++) {
+        double tp = 0.0, sp = 0.0;
+        if (ebur128_true_peak(m->st, c, &tp) == EBUR128_SUCCESS && tp > r->true_peak)
+            r->true_peak = tp;
+        if (ebur128_sample_peak(m->st, c, &sp) == EBUR128_SUCCESS && sp > r->sample_peak)
+            r->sample_peak = sp;
+    }
+    /* The oversampled peak is never below the sample peak it interpolates. */
+    if (r->true_peak < r->sample_peak)
+        r->true_peak = r->sample_peak;
+    r->momentary_max_lufs = m->momentary_max;
+    r->short_term_max_lufs = m->short_term_max;
+    return SEGUE_OK;
+}
+
+void segue_loudness_to_tags(const segue_loudness_result *r, segue_loudness *tags)
+{
+    if (!r || !tags)
+        return;
+    /* Silence (or nothing above the -70 LUFS absolute gate) has no
+     * integrated loudness and so no gain; the peak is still known. */
+    if (isfinite(r->integrated_lufs)) {
+        /* ReplayGain 2.0: gain = -18 LUFS - I; EBU R 128: -23 LUFS - I. */
+        tags->has_track_gain = 1;
+        tags->track_gain_db = -18.0 - r->integrated_lufs;
+        tags->has_r128_track = 1;
+        tags->r128_track_gain_db = -23.0 - r->integrated_lufs;
+    }
+    /* ReplayGain 2.0 peak: the true peak, linear. */
+    tags->has_track_peak = 1;
+    tags->track_peak = r->true_peak;
+}

@@ -66,6 +66,7 @@
  */
 #include <lame/lame.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -201,8 +202,32 @@ static segue_status resolve_settings(const segue_codec_params *p, lame_settings 
     return SEGUE_OK;
 }
 
+/* LAME is not thread-safe while it sets up an encoder: lame_init() fills
+ * the process-wide log table (util.c init_log_table, guarded only by a
+ * plain static flag) and every lame_init_params() fills the process-wide
+ * quantiser tables pow43/adj43/pow20/ipow20 (quantize_pvt.c
+ * iteration_init), all without locking. Encoders opened from several
+ * threads at once (segue batch -j N) would race on those writes, so setup
+ * is serialised here. An encoder already running while another is set up
+ * reads tables that are being rewritten with the same values; each value
+ * is a single aligned float store, so a reader sees the value either way.
+ * Encoding itself (lame_encode_*) touches only per-encoder state. */
+static pthread_mutex_t lame_setup_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static segue_status open_lame_locked(const lame_settings *s, lame_global_flags **out,
+                                     segue_error *err);
+
 /* Creates and initialises a LAME encoder for `s`. */
 static segue_status open_lame(const lame_settings *s, lame_global_flags **out, segue_error *err)
+{
+    pthread_mutex_lock(&lame_setup_lock);
+    segue_status st = open_lame_locked(s, out, err);
+    pthread_mutex_unlock(&lame_setup_lock);
+    return st;
+}
+
+static segue_status open_lame_locked(const lame_settings *s, lame_global_flags **out,
+                                     segue_error *err)
 {
     *out = NULL;
     lame_global_flags *g = lame_init();

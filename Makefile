@@ -13,7 +13,7 @@ DEPS := build-essential cmake pkg-config git python3 python3-numpy python3-mutag
         gcc-mipsel-linux-gnu libc6-dev-mipsel-cross gcc-arm-linux-gnueabihf \
         libmp3lame-dev libopus-dev libogg-dev libvorbis-dev libflac-dev \
         libsoxr-dev libebur128-dev libjpeg62-turbo-dev libpng-dev libavutil-dev \
-        libmpg123-dev mpg123 lame flac opus-tools vorbis-tools faad
+        libmpg123-dev mpg123 lame flac opus-tools vorbis-tools faad netpbm
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -70,6 +70,7 @@ bench: deps
 	/usr/bin/python3 tools/bench_table.py build-bench/bench/bench_dsp build-bench/results
 	/usr/bin/python3 tools/bench_wrappers.py build-bench/segue "" build-bench/results
 	/usr/bin/python3 tools/bench_mp3.py build-bench/bench build-bench/results
+	/usr/bin/python3 tools/bench_pipeline.py build-bench/segue build-bench/results
 
 # libFuzzer with ASan+UBSan (clang); each target runs FUZZ_SECONDS on a
 # scratch copy of its seed corpus.
@@ -86,6 +87,7 @@ fuzz: deps
 
 fixtures:
 	/usr/bin/python3 tools/make_fixtures.py fixtures
+	/usr/bin/python3 tools/make_psp_fixtures.py fixtures
 
 clean:
 	rm -rf build build-asan build-aarch64 build-mipsel build-bench build-fuzz

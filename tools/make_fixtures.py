@@ -308,9 +308,19 @@ def main(argv):
             f.write(data)
         rows.append((rel, hashlib.sha256(data).hexdigest(), "%s: %s" % (ORIGIN, what), LICENCE))
     rows.sort()
-    with open(os.path.join(out_dir, "MANIFEST.tsv"), "w", encoding="utf-8", newline="\n") as f:
+    # Rows made by other scripts (e.g. tools/make_psp_fixtures.py) stay.
+    manifest = os.path.join(out_dir, "MANIFEST.tsv")
+    others = []
+    if os.path.exists(manifest):
+        with open(manifest, encoding="utf-8") as f:
+            for line in f.read().splitlines()[1:]:
+                fields = line.split("\t")
+                if len(fields) == 4 and not fields[2].startswith("tools/make_fixtures.py"):
+                    others.append(tuple(fields))
+    ours = {r[0] for r in rows}
+    with open(manifest, "w", encoding="utf-8", newline="\n") as f:
         f.write("file\tsha256\torigin\tlicence\n")
-        for row in rows:
+        for row in sorted(rows + [r for r in others if r[0] not in ours]):
             f.write("\t".join(row) + "\n")
     total = sum(os.path.getsize(os.path.join(out_dir, r[0])) for r in rows)
     print("wrote %d fixtures (%d bytes) and MANIFEST.tsv to %s" % (len(rows), total, out_dir))

@@ -740,6 +740,20 @@ static int run_transcode(const char *cmd, const convert_options *o, int decode_d
                     refit);
     }
     segue_transcoder_stats(t, &vp.stats);
+    {
+        /* A stream that ends before the length its header declares is
+         * truncated: the output holds what was there (as ffmpeg and sox
+         * do), and the user is told. */
+        const segue_stream_info *info = segue_transcoder_input_info(t);
+        int64_t want = info && info->frames >= 0 ? info->frames - cfg.start_frame : -1;
+        if (want >= 0 && cfg.duration_frames >= 0 && cfg.duration_frames < want)
+            want = cfg.duration_frames;
+        if (want > 0 && vp.stats.input_frames < (uint64_t)want)
+            fprintf(stderr,
+                    "segue: warning: %s is truncated: it ended after %llu of the %lld frames "
+                    "its header declares\n",
+                    o->input, (unsigned long long)vp.stats.input_frames, (long long)want);
+    }
     segue_transcoder_destroy(t);
     if (vp.stats.clipped_samples && !o->verify)
         fprintf(stderr, "segue: warning: %llu sample(s) clipped\n",

@@ -112,6 +112,28 @@ static void print_loudness_text(const segue_loudness_result *r)
     }
 }
 
+/* The loudness values the file's tags carry (ReplayGain, R128), as
+ * (name, value) pairs; returns how many are set. */
+static size_t loudness_tag_values(const segue_metadata *m, const char *names[6], double values[6])
+{
+    segue_loudness l;
+    segue_metadata_get_loudness(m, &l);
+    size_t n = 0;
+#define LOUDNESS_TAG(flag, field, name) \
+    if (l.flag) {                       \
+        names[n] = name;                \
+        values[n++] = l.field;          \
+    }
+    LOUDNESS_TAG(has_track_gain, track_gain_db, "replaygain_track_gain_db")
+    LOUDNESS_TAG(has_track_peak, track_peak, "replaygain_track_peak")
+    LOUDNESS_TAG(has_album_gain, album_gain_db, "replaygain_album_gain_db")
+    LOUDNESS_TAG(has_album_peak, album_peak, "replaygain_album_peak")
+    LOUDNESS_TAG(has_r128_track, r128_track_gain_db, "r128_track_gain_db")
+    LOUDNESS_TAG(has_r128_album, r128_album_gain_db, "r128_album_gain_db")
+#undef LOUDNESS_TAG
+    return n;
+}
+
 static void print_json(const char *path, const segue_stream_info *in, const segue_metadata *m,
                        const segue_loudness_result *loud)
 {
@@ -186,6 +208,15 @@ static void print_json(const char *path, const segue_stream_info *in, const segu
         fprintf(f, ", \"width\": %u, \"height\": %u, \"size\": %zu}", p.width, p.height, p.size);
     }
     fputs(np ? "\n  ]" : "]", f);
+    {
+        const char *names[6];
+        double values[6];
+        size_t nl = loudness_tag_values(m, names, values);
+        fputs(",\n  \"loudness_tags\": {", f);
+        for (size_t i = 0; i < nl; i++)
+            fprintf(f, "%s\"%s\": %.6g", i ? ", " : "", names[i], values[i]);
+        fputc('}', f);
+    }
     if (loud)
         print_loudness_json(f, loud);
     fputs("\n}\n", f);
@@ -227,6 +258,15 @@ static void print_text(const char *path, const segue_stream_info *in, const segu
         const char *key, *value;
         segue_metadata_field_at(m, i, &key, &value);
         printf("  %-12s %s\n", key, value);
+    }
+    {
+        const char *names[6];
+        double values[6];
+        size_t nl = loudness_tag_values(m, names, values);
+        if (nl)
+            printf("loudness:   ");
+        for (size_t i = 0; i < nl; i++)
+            printf(" %s=%.6g%s", names[i], values[i], i + 1 == nl ? "\n" : "");
     }
     size_t np = segue_metadata_picture_count(m);
     for (size_t i = 0; i < np; i++) {

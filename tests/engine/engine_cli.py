@@ -182,6 +182,17 @@ def case_trim():
     check(not os.path.exists(out), "an output was left behind (pipe)")
     for bad in ("1:60", "x", "1.", "-3", "1:2:3:4"):
         run(["convert", p, out, "--start", bad], expect=64)
+    # A truncated input converts what is there and says so; a trim that
+    # stays inside what is there does not warn.
+    run(["convert", p, path("whole.flac")])
+    with open(path("whole.flac"), "rb") as f:
+        data = f.read()
+    with open(path("cut.flac"), "wb") as f:
+        f.write(data[:len(data) // 2])
+    _, err = run(["convert", path("cut.flac"), path("cut.wav")])
+    check("truncated" in err, "no warning for a truncated input: " + err)
+    _, err = run(["convert", path("cut.flac"), path("cut.wav"), "--duration", "0.5"])
+    check("truncated" not in err, "warning for a trim inside the data: " + err)
 
 
 def case_fade():

@@ -99,6 +99,11 @@ def main():
             peaks = f.tags.get("REPLAYGAIN_TRACK_PEAK", [])
         check(len(gains) == 1 and abs(rg_value(gains[0]) - (-18.0 - i)) <= 0.1,
               "%s REPLAYGAIN_TRACK_GAIN %r vs %.2f" % (ext, gains, -18.0 - i))
+        # Our own reader gives back the same value (segue probe).
+        res = subprocess.run([segue, "probe", "--json", dst], capture_output=True, text=True)
+        tags = json.loads(res.stdout).get("loudness_tags", {}) if res.returncode == 0 else {}
+        check(len(gains) == 1 and abs(tags.get("replaygain_track_gain_db", 99) - rg_value(gains[0])) < 0.006,
+              "%s probe loudness_tags %r vs mutagen %r" % (ext, tags, gains))
         # The peak is of what was measured (the source or the decoded
         # output): within 1 dB of the source's true peak.
         check(len(peaks) == 1 and abs(20 * np.log10(float(peaks[0])) - ref["true_peak_dbtp"]) < 1.0,

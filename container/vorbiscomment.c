@@ -615,9 +615,9 @@ static int take_loudness(vc_parse *p, const char *key, size_t klen, const char *
     else if (key_is(key, klen, "REPLAYGAIN_ALBUM_PEAK") && parse_decimal(v, len, &d) && d >= 0)
         l.has_album_peak = 1, l.album_peak = d;
     else if (key_is(key, klen, "R128_TRACK_GAIN") && parse_q78(v, len, &q))
-        l.has_r128_track = 1, l.r128_track_gain_db = q / 256.0;
+        l.has_r128_track = 1, l.r128_track_gain_db = (double)q / 256.0;
     else if (key_is(key, klen, "R128_ALBUM_GAIN") && parse_q78(v, len, &q))
-        l.has_r128_album = 1, l.r128_album_gain_db = q / 256.0;
+        l.has_r128_album = 1, l.r128_album_gain_db = (double)q / 256.0;
     else
         return 0;
     segue_metadata_set_loudness(p->m, &l);

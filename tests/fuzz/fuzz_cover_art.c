@@ -5,6 +5,8 @@
  * The bytes are one picture, fitted under three sets of limits. Whatever
  * comes out must be a baseline JPEG within the limits (or the picture is
  * left out with a reason); anything else aborts (a finding).
+ *
+ * needs: engine (left out of the SEGUE_DECODE_ONLY device build)
  */
 #include <stddef.h>
 #include <stdint.h>

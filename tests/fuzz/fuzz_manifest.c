@@ -7,6 +7,8 @@
  * crash or leak. What parses is written back with the manifest formatter
  * and parsed again: the records must come back identical (the formatter
  * and the parser agree on escapes and check digits), or the target aborts.
+ *
+ * needs: engine (left out of the SEGUE_DECODE_ONLY device build)
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -6,6 +6,8 @@
  * parses is applied (with and without an input rate) and digested, then
  * written back as "key = value" lines and parsed again: the copy must
  * parse and give the same digest, or the target aborts (a finding).
+ *
+ * needs: engine (left out of the SEGUE_DECODE_ONLY device build)
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -71,6 +71,7 @@
 
 #include "container/container.h"
 #include "container/id3v2.h"
+#include "core/speakers.h"
 #include "container/vorbiscomment.h"
 #include "core/alloc.h"
 
@@ -98,13 +99,6 @@ enum {
     BLOCK_INVALID = 127
 };
 
-/* Speaker bits of WAVEFORMATEXTENSIBLE, for the channel orders of 9.1.3. */
-static uint32_t default_channel_mask(uint32_t channels)
-{
-    static const uint32_t masks[9] = {0,     0x4,   0x3,   0x7,  0x33,
-                                      0x37,  0x3F,  0x70F, 0x63F};
-    return channels <= 8 ? masks[channels] : 0;
-}
 
 static uint32_t rd_be16(const uint8_t *p) { return ((uint32_t)p[0] << 8) | p[1]; }
 static uint32_t rd_be24(const uint8_t *p) { return ((uint32_t)p[0] << 16) | ((uint32_t)p[1] << 8) | p[2]; }
@@ -766,7 +760,7 @@ static uint32_t take_channel_mask(segue_demux_ctx *ctx, uint32_t channels)
 {
     static const char key[] = "WAVEFORMATEXTENSIBLE_CHANNEL_MASK";
     const char *v = segue_metadata_get(ctx->metadata, key, 0);
-    uint32_t mask = default_channel_mask(channels);
+    uint32_t mask = segue_default_channel_mask(channels);
     if (!v)
         return mask;
     if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
@@ -1102,7 +1096,7 @@ static segue_status flac_mux_setup(const segue_encoder_config *cfg, segue_codec_
     params->codec = "flac";
     params->sample_rate = cfg->sample_rate;
     params->channels = cfg->channels;
-    params->channel_mask = cfg->channel_mask ? cfg->channel_mask : default_channel_mask(cfg->channels);
+    params->channel_mask = cfg->channel_mask ? cfg->channel_mask : segue_default_channel_mask(cfg->channels);
     params->sample_format = fmt;
     params->big_endian = 0;
     params->bits_per_sample = bits;
@@ -1126,7 +1120,7 @@ static segue_status render_comments(segue_mux_ctx *ctx, uint32_t mask, uint32_t 
     segue_metadata *copy = NULL;
     segue_status st;
     /* A non-default speaker layout travels as 8.6.2's field. */
-    if (mask && mask != default_channel_mask(channels)) {
+    if (mask && mask != segue_default_channel_mask(channels)) {
         if ((st = segue_metadata_create(&copy, ctx->allocator)) < 0 ||
             (m && (st = segue_metadata_copy(copy, m)) < 0)) {
             segue_metadata_destroy(copy);

@@ -18,14 +18,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
-
-/* WAVE channel mask bits (WAVEFORMATEXTENSIBLE dwChannelMask). */
-enum {
-    SPK_FL = 0x1, SPK_FR = 0x2, SPK_FC = 0x4, SPK_LFE = 0x8, SPK_BL = 0x10, SPK_BR = 0x20,
-    SPK_FLC = 0x40, SPK_FRC = 0x80, SPK_BC = 0x100, SPK_SL = 0x200, SPK_SR = 0x400,
-    SPK_TC = 0x800, SPK_TFL = 0x1000, SPK_TFC = 0x2000, SPK_TFR = 0x4000, SPK_TBL = 0x8000,
-    SPK_TBC = 0x10000, SPK_TBR = 0x20000
-};
+#include "core/speakers.h"
 
 struct segue_loudness_meter {
     segue_allocator allocator;
@@ -69,22 +62,6 @@ static int channel_for_bit(uint32_t bit)
     }
 }
 
-/* The mask when the stream gives none: mono is centre (counted once,
- * BS.1770-4), stereo FL FR, and the WAVE default orders beyond. */
-static uint32_t default_mask(unsigned channels)
-{
-    switch (channels) {
-    case 1: return SPK_FC;
-    case 2: return SPK_FL | SPK_FR;
-    case 3: return SPK_FL | SPK_FR | SPK_FC;
-    case 4: return SPK_FL | SPK_FR | SPK_BL | SPK_BR;
-    case 5: return SPK_FL | SPK_FR | SPK_FC | SPK_BL | SPK_BR;
-    case 6: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BL | SPK_BR;
-    case 7: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BC | SPK_SL | SPK_SR;
-    case 8: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BL | SPK_BR | SPK_SL | SPK_SR;
-    default: return 0;
-    }
-}
 
 static unsigned bit_count(uint32_t v)
 {
@@ -127,7 +104,7 @@ segue_status segue_loudness_meter_create(segue_loudness_meter **out, uint32_t sa
     }
     uint32_t mask = channel_mask;
     if (!mask || bit_count(mask) < channels)
-        mask = default_mask(channels);
+        mask = segue_default_channel_mask(channels);
     /* Channel i takes the i-th set bit of the mask (WAVE order); channels
      * beyond the mask are left out of the measurement. */
     uint32_t rest = mask;

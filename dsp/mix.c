@@ -4,12 +4,8 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/speakers.h"
 
-/* WAVE_FORMAT_EXTENSIBLE speaker bits (Microsoft KSAUDIO_SPEAKER_*). */
-enum {
-    SPK_FL = 0x1, SPK_FR = 0x2, SPK_FC = 0x4, SPK_LFE = 0x8, SPK_BL = 0x10, SPK_BR = 0x20,
-    SPK_FLC = 0x40, SPK_FRC = 0x80, SPK_BC = 0x100, SPK_SL = 0x200, SPK_SR = 0x400
-};
 
 /* Largest channel count a matrix is built for (PCM outputs go up to 32). */
 #define MIX_MAX_CHANNELS 32u
@@ -24,24 +20,6 @@ struct segue_mixer {
     float coef[]; /* out_channels rows of in_channels */
 };
 
-/* The layout assumed when a stream carries no mask: what WAVE players and
- * the encoder assume for the count. 7 channels: 6.1 (5.1 + back centre),
- * 8 channels: 7.1 with side surrounds (0x63F), the layouts of the AAC
- * channel configurations 7 and of most 7.1 WAVE files. */
-static uint32_t default_mask(unsigned channels)
-{
-    switch (channels) {
-    case 1: return SPK_FC;
-    case 2: return SPK_FL | SPK_FR;
-    case 3: return SPK_FL | SPK_FR | SPK_FC;
-    case 4: return SPK_FL | SPK_FR | SPK_BL | SPK_BR;
-    case 5: return SPK_FL | SPK_FR | SPK_FC | SPK_BL | SPK_BR;
-    case 6: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BL | SPK_BR;
-    case 7: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BL | SPK_BR | SPK_BC;
-    case 8: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BL | SPK_BR | SPK_SL | SPK_SR;
-    default: return 0;
-    }
-}
 
 static unsigned popcount32(uint32_t v)
 {
@@ -237,8 +215,8 @@ segue_status segue_mixer_create(segue_mixer **out, unsigned in_channels, uint32_
                                "mix: %u -> %u channels (1..%u supported)", in_channels,
                                out_channels, MIX_MAX_CHANNELS);
     int masks_given = in_mask != 0 && out_mask != 0;
-    uint32_t in_resolved = in_mask ? in_mask : default_mask(in_channels);
-    uint32_t out_resolved = out_mask ? out_mask : default_mask(out_channels);
+    uint32_t in_resolved = in_mask ? in_mask : segue_default_channel_mask(in_channels);
+    uint32_t out_resolved = out_mask ? out_mask : segue_default_channel_mask(out_channels);
     segue_mixer *m = segue_mem_calloc(a, 1, sizeof *m + sizeof(float) * in_channels * out_channels);
     if (!m)
         return segue_error_set(err, SEGUE_ERR_NO_MEMORY, "mix: out of memory");

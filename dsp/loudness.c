@@ -7,9 +7,11 @@
  * ReplayGain 2.0 specification (reference -18 LUFS, peak) and EBU R 128
  * (target -23 LUFS).
  *
- * Memory: libebur128 keeps one double per 100 ms gating block for the
- * integrated value and one per short-term block for the range (about
- * 0.3 MB per hour of audio); it allocates with the C library itself.
+ * Memory: histogram mode (EBUR128_MODE_HISTOGRAM) keeps the gating
+ * blocks as counts in fixed 0.1 LU bins, so the meter's memory does not
+ * grow with the input (block lists would: about 1 MB per hour); the bins
+ * cost at most 0.05 LU (docs/loudness.md). libebur128 allocates with the
+ * C library itself.
  */
 #include "loudness.h"
 
@@ -97,7 +99,8 @@ segue_status segue_loudness_meter_create(segue_loudness_meter **out, uint32_t sa
     m->momentary_max = m->short_term_max = -HUGE_VAL;
     m->st = ebur128_init(channels, sample_rate,
                          EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_TRUE_PEAK |
-                             EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_M | EBUR128_MODE_S);
+                             EBUR128_MODE_SAMPLE_PEAK | EBUR128_MODE_M | EBUR128_MODE_S |
+                             EBUR128_MODE_HISTOGRAM);
     if (!m->st) {
         segue_mem_free(&m->allocator, m);
         return segue_error_set(err, SEGUE_ERR_NO_MEMORY, "loudness: cannot create the meter");

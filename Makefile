@@ -12,12 +12,12 @@ DEPS := build-essential cmake pkg-config git python3 python3-numpy python3-mutag
         gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
         gcc-mipsel-linux-gnu libc6-dev-mipsel-cross gcc-arm-linux-gnueabihf \
         libmp3lame-dev libopus-dev libogg-dev libvorbis-dev libflac-dev \
-        libsoxr-dev libebur128-dev libjpeg62-turbo-dev libpng-dev libavutil-dev \
+        libsoxr-dev libebur128-dev libjpeg62-turbo-dev libpng-dev libavutil-dev libavcodec-dev libfaad-dev gnuplot-nox \
         libmpg123-dev mpg123 lame flac opus-tools vorbis-tools faad netpbm
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build demo test test-release test-asan test-aarch64 test-mipsel bench fuzz clean fixtures
+.PHONY: deps build demo test test-release test-asan test-aarch64 test-mipsel bench device-bench fuzz clean fixtures
 
 deps:
 	@missing=""; for p in $(DEPS); do \
@@ -64,13 +64,26 @@ test-mipsel:
 	cmake --build build-mipsel -j $(JOBS)
 	ctest --test-dir build-mipsel --output-on-failure
 
+# Host benchmarks: every part writes under $(BENCH_BUILD)/results, then
+# tools/bench_report.py merges them into bench/results/ (bench.json,
+# bench.md, PNG charts) and README's benchmark section is regenerated.
+BENCH_BUILD ?= build-bench
 bench: deps
-	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSEGUE_BUILD_BENCH=ON -DSEGUE_BUILD_TESTS=OFF
-	cmake --build build-bench -j $(JOBS)
-	/usr/bin/python3 tools/bench_table.py build-bench/bench/bench_dsp build-bench/results
-	/usr/bin/python3 tools/bench_wrappers.py build-bench/segue "" build-bench/results
-	/usr/bin/python3 tools/bench_mp3.py build-bench/bench build-bench/results
-	/usr/bin/python3 tools/bench_pipeline.py build-bench/segue build-bench/results
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DSEGUE_BUILD_BENCH=ON -DSEGUE_BUILD_TESTS=OFF
+	cmake --build $(BENCH_BUILD) -j $(JOBS)
+	/usr/bin/python3 tools/bench_table.py $(BENCH_BUILD)/bench/bench_dsp $(BENCH_BUILD)/results
+	/usr/bin/python3 tools/bench_mp3.py $(BENCH_BUILD)/bench $(BENCH_BUILD)/results
+	/usr/bin/python3 tools/bench_codecs.py $(BENCH_BUILD)/bench $(BENCH_BUILD)/results
+	/usr/bin/python3 tools/bench_wrappers.py $(BENCH_BUILD)/segue "" $(BENCH_BUILD)/results
+	/usr/bin/python3 tools/bench_pipeline.py $(BENCH_BUILD)/segue $(BENCH_BUILD)/results
+	/usr/bin/python3 tools/bench_report.py $(BENCH_BUILD)/results bench/results
+	/usr/bin/python3 tools/update_readme_bench.py README.md bench/results
+
+# Device budgets: the decode-only library cross-built per device, decoded
+# under qemu-user with an instruction-counting plugin (bench/README.md).
+device-bench: deps
+	/usr/bin/python3 tools/device_bench.py --budgets bench/budgets.tsv --build build-device \
+	  --out bench/results
 
 # libFuzzer with ASan+UBSan (clang); each target runs FUZZ_SECONDS on a
 # scratch copy of its seed corpus.
@@ -90,4 +103,4 @@ fixtures:
 	/usr/bin/python3 tools/make_psp_fixtures.py fixtures
 
 clean:
-	rm -rf build build-asan build-aarch64 build-mipsel build-bench build-fuzz
+	rm -rf build build-asan build-aarch64 build-mipsel build-bench build-fuzz build-device

@@ -1,16 +1,22 @@
-// bench/bench_mp3.cc - our MP3 decoder against libmpg123, in one process, on
-// the same bytes.
+// bench/bench_mp3.cc - our MP3 decoder against libmpg123 and libavcodec's
+// mp3float, in one process, on the same bytes.
 //
 //     SEGUE_CPU=avx2 bench_mp3 [benchmark flags] FILE.mp3 [FILE.mp3 ...]
 //
-// Every file is read into memory once. Per file two benchmarks are
-// registered one after the other, "<file>/segue/<level>" and
-// "<file>/mpg123", each iteration decoding the whole file to interleaved
-// 32-bit float with gapless trimming on both sides:
-//   ours:   segue_decoder over segue_io_from_memory, segue_decoder_read_f32;
+// Every file is read into memory once. Per file three benchmarks are
+// registered one after the other, "<file>/segue/<level>", "<file>/mpg123"
+// and "<file>/libavcodec", each iteration decoding the whole file to 32-bit
+// float:
+//   ours:   segue_decoder over segue_io_from_memory, segue_decoder_read_f32,
+//           interleaved, gapless;
 //   mpg123: mpg123_open_handle with memory reader callbacks (no copy of the
-//           stream into feed buffers), MPG123_ENC_FLOAT_32, mpg123_read.
-// Both include opening and closing the stream, which is part of decoding a
+//           stream into feed buffers), MPG123_ENC_FLOAT_32, mpg123_read,
+//           interleaved, gapless;
+//   libavcodec: the mp3float decoder fed by av_parser (AV_CODEC_ID_MP3)
+//           over the same bytes (bench_peers.c); planar float, its native
+//           output, and no gapless trimming (that belongs to libavformat,
+//           which a player without a demuxer does not have).
+// All include opening and closing the stream, which is part of decoding a
 // file. Unless the command line says otherwise, 9 repetitions with random
 // interleaving: the repetitions of both decoders alternate in one process,
 // so a frequency change or a noisy neighbour hits both alike; compare the
@@ -33,6 +39,7 @@
 #include <vector>
 
 extern "C" {
+#include "bench_peers.h"
 #include "segue/decoder.h"
 #include "simd/dsp.h"
 }
@@ -53,11 +60,11 @@ std::vector<float> &scratch()
     return pcm;
 }
 
-DecodeResult decode_segue(const std::vector<unsigned char> &file)
+DecodeResult decode_segue(const unsigned char *data, size_t size)
 {
     DecodeResult r;
     segue_io io;
-    if (segue_io_from_memory(&io, file.data(), file.size()) != SEGUE_OK) {
+    if (segue_io_from_memory(&io, data, size) != SEGUE_OK) {
         return r;
     }
     segue_decoder_config cfg;
@@ -123,7 +130,7 @@ off_t mem_seek(void *h, off_t off, int whence)
     return to;
 }
 
-DecodeResult decode_mpg123(const std::vector<unsigned char> &file, std::string *decoder = nullptr)
+DecodeResult decode_mpg123(const unsigned char *data, size_t size, std::string *decoder = nullptr)
 {
     DecodeResult r;
     int err = MPG123_OK;
@@ -137,7 +144,7 @@ DecodeResult decode_mpg123(const std::vector<unsigned char> &file, std::string *
     for (long rate : rates) {
         mpg123_format(mh, rate, MPG123_MONO | MPG123_STEREO, MPG123_ENC_FLOAT_32);
     }
-    MemReader m{file.data(), file.size(), 0};
+    MemReader m{data, size, 0};
     if (mpg123_replace_reader_handle(mh, mem_read, mem_seek, nullptr) != MPG123_OK ||
         mpg123_open_handle(mh, &m) != MPG123_OK) {
         mpg123_delete(mh);
@@ -177,14 +184,15 @@ DecodeResult decode_mpg123(const std::vector<unsigned char> &file, std::string *
 
 struct File {
     std::string name;
-    std::vector<unsigned char> bytes;
+    std::vector<unsigned char> bytes;  // plus BENCH_INPUT_PADDING zero bytes
+    size_t size = 0;
     double audio_s = 0.0;
 };
 
 void run_segue(benchmark::State &state, const File *f)
 {
     for (auto _ : state) {
-        DecodeResult r = decode_segue(f->bytes);
+        DecodeResult r = decode_segue(f->bytes.data(), f->size);
         if (!r.ok) {
             state.SkipWithError("segue decode failed");
             break;
@@ -197,7 +205,7 @@ void run_segue(benchmark::State &state, const File *f)
 void run_mpg123(benchmark::State &state, const File *f, const std::string *decoder)
 {
     for (auto _ : state) {
-        DecodeResult r = decode_mpg123(f->bytes);
+        DecodeResult r = decode_mpg123(f->bytes.data(), f->size);
         if (!r.ok) {
             state.SkipWithError("mpg123 decode failed");
             break;
@@ -205,6 +213,20 @@ void run_mpg123(benchmark::State &state, const File *f, const std::string *decod
     }
     state.counters["audio_s"] = f->audio_s;
     state.SetLabel(*decoder);
+}
+
+void run_avcodec(benchmark::State &state, const File *f, const std::string *label)
+{
+    bench_result r;
+    for (auto _ : state) {
+        if (bench_avcodec_decode_parsed("mp3float", f->bytes.data(), f->size, &r) != 0) {
+            state.SkipWithError(bench_peer_error());
+            break;
+        }
+        benchmark::DoNotOptimize(r);
+    }
+    state.counters["audio_s"] = f->audio_s;
+    state.SetLabel(*label);
 }
 
 std::string base_name(const std::string &path)
@@ -253,6 +275,9 @@ int main(int argc, char **argv)
         File f;
         f.name = base_name(args[i]);
         f.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        f.size = f.bytes.size();
+        // The libavcodec parser reads a little past the end it is given.
+        f.bytes.resize(f.size + BENCH_INPUT_PADDING, 0);
         files.push_back(std::move(f));
     }
     if (files.empty()) {
@@ -261,9 +286,11 @@ int main(int argc, char **argv)
     }
     // One untimed decode each: the audio length, and a check that both
     // decoders see the same stream (same frame count after gapless trim).
+    static std::string avcodec_label = std::string(bench_avcodec_version()) + " mp3float";
+    bool avcodec_ok = avcodec_label.size() > std::strlen(" mp3float");
     for (File &f : files) {
-        DecodeResult ours = decode_segue(f.bytes);
-        DecodeResult ref = decode_mpg123(f.bytes, &mpg123_decoder);
+        DecodeResult ours = decode_segue(f.bytes.data(), f.size);
+        DecodeResult ref = decode_mpg123(f.bytes.data(), f.size, &mpg123_decoder);
         if (!ours.ok || !ref.ok || ours.rate == 0) {
             std::fprintf(stderr, "bench_mp3: %s does not decode\n", f.name.c_str());
             return 1;
@@ -273,6 +300,11 @@ int main(int argc, char **argv)
                          f.name.c_str(), ours.frames, ref.frames);
         }
         f.audio_s = static_cast<double>(ours.frames) / ours.rate;
+        bench_result av;
+        if (avcodec_ok && bench_avcodec_decode_parsed("mp3float", f.bytes.data(), f.size, &av) != 0) {
+            std::fprintf(stderr, "bench_mp3: libavcodec left out: %s\n", bench_peer_error());
+            avcodec_ok = false;
+        }
     }
     const char *level = segue_cpu_level_name(segue_cpu_active());
     for (const File &f : files) {
@@ -281,6 +313,11 @@ int main(int argc, char **argv)
         benchmark::RegisterBenchmark((f.name + "/mpg123").c_str(), run_mpg123, &f,
                                      &mpg123_decoder)
             ->Unit(benchmark::kMillisecond);
+        if (avcodec_ok) {
+            benchmark::RegisterBenchmark((f.name + "/libavcodec").c_str(), run_avcodec, &f,
+                                         &avcodec_label)
+                ->Unit(benchmark::kMillisecond);
+        }
     }
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -1,9 +1,9 @@
 /*
  * bench/mp3_decode_driver.c - decodes one MP3 file to float with our
- * decoder or with libmpg123, for instruction counts under
+ * decoder, libmpg123 or libavcodec's mp3float, for instruction counts under
  * `valgrind --tool=callgrind` (tools/bench_mp3.py) and for quick profiles.
  *
- *     mp3_decode_driver segue|mpg123 FILE [REPEAT] [-c]
+ *     mp3_decode_driver segue|mpg123|avcodec FILE [REPEAT] [-c]
  *
  * Both sides decode the same bytes from memory (the file is read once,
  * before decoding starts; libmpg123 through memory reader callbacks), to
@@ -12,7 +12,9 @@
  * own) so a broken run is visible. All decoding happens inside
  * decode_segue() / decode_mpg123(), so `--toggle-collect=decode_*` counts
  * exactly the decoding (handle setup and teardown included, file reading
- * and process start not). REPEAT (default 1) decodes the buffer that many
+ * and process start not). libavcodec (bench_peers.c: av_parser framing,
+ * planar float out, no gapless trim) has no checksum here: -c is ignored
+ * for it. REPEAT (default 1) decodes the buffer that many
  * times, so a profile can outweigh the setup. Our level follows SEGUE_CPU
  * as usual; the mpg123 line names the synthesis it picked.
  */
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_peers.h"
 #include "core/alloc.h"
 #include "segue/decoder.h"
 
@@ -56,6 +59,15 @@ static unsigned char *load_file(const char *path, size_t *size)
         }
     }
     fclose(f);
+    /* Zero padding after the data: libavcodec's parser reads ahead. */
+    if (buf && cap - *size < BENCH_INPUT_PADDING) {
+        unsigned char *nb = segue_mem_realloc(NULL, buf, cap, *size + BENCH_INPUT_PADDING);
+        if (!nb)
+            segue_mem_free(NULL, buf);
+        buf = nb;
+    }
+    if (buf)
+        memset(buf + *size, 0, BENCH_INPUT_PADDING);
     return buf;
 }
 
@@ -191,13 +203,28 @@ DRIVER_NOINLINE static int decode_mpg123(const unsigned char *data, size_t size,
     return 0;
 }
 
+DRIVER_NOINLINE static int decode_avcodec(const unsigned char *data, size_t size, decode_result *r)
+{
+    bench_result br;
+    if (bench_avcodec_decode_parsed("mp3float", data, size, &br) != 0) {
+        fprintf(stderr, "libavcodec: %s\n", bench_peer_error());
+        return -1;
+    }
+    r->frames = br.frames;
+    r->channels = br.channels;
+    r->rate = br.rate;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 3 || (strcmp(argv[1], "segue") != 0 && strcmp(argv[1], "mpg123") != 0)) {
-        fprintf(stderr, "usage: mp3_decode_driver segue|mpg123 FILE [REPEAT] [-c]\n");
+    if (argc < 3 || (strcmp(argv[1], "segue") != 0 && strcmp(argv[1], "mpg123") != 0 &&
+                     strcmp(argv[1], "avcodec") != 0)) {
+        fprintf(stderr, "usage: mp3_decode_driver segue|mpg123|avcodec FILE [REPEAT] [-c]\n");
         return 2;
     }
     int use_segue = strcmp(argv[1], "segue") == 0;
+    int use_avcodec = strcmp(argv[1], "avcodec") == 0;
     long repeat = 1;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "-c") == 0)
@@ -219,7 +246,9 @@ int main(int argc, char **argv)
     int rc = 0;
     for (long i = 0; i < repeat && rc == 0; i++) {
         memset(&r, 0, sizeof r);
-        rc = use_segue ? decode_segue(data, size, &r) : decode_mpg123(data, size, &r);
+        rc = use_segue     ? decode_segue(data, size, &r)
+             : use_avcodec ? decode_avcodec(data, size, &r)
+                           : decode_mpg123(data, size, &r);
     }
     segue_mem_free(NULL, data);
     if (rc != 0)
@@ -227,7 +256,7 @@ int main(int argc, char **argv)
     printf("%s frames=%llu channels=%u rate=%u", argv[1], r.frames, r.channels, r.rate);
     if (checksum)
         printf(" energy=%.6f", r.energy);
-    if (!use_segue)
+    if (!use_segue && !use_avcodec)
         printf(" decoder=%s", mpg123_decoder_name);
     printf("\n");
     return 0;

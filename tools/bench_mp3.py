@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Our MP3 decoder against libmpg123: CPU time and instructions per second
-of audio, as a Markdown table.
+"""Our MP3 decoder against libmpg123 and libavcodec (mp3float): CPU time
+and instructions per second of audio, as a Markdown table and JSON.
 
 usage: bench_mp3.py BENCH_DIR [OUT_DIR] [--repetitions N] [--no-callgrind]
 
@@ -13,10 +13,11 @@ the bundled fixtures/demo chord, looped to 30 s), encoded with lame as a
 
 Timing: bench_mp3 runs once per SIMD level this host supports (SEGUE_CPU
 caps our level per process; the dispatch is fixed at first use). In each
-process both decoders decode the same in-memory bytes to float, their
+process the three decoders decode the same in-memory bytes to float, their
 repetitions randomly interleaved, N each (default 9); the table gives the
 median CPU time per second of audio and the ratio to libmpg123's median
-from the same process.
+from the same process. libavcodec is fed by its own parser (no
+libavformat), gives planar float and does not trim encoder delay.
 
 Instructions: mp3_decode_driver decodes each file once under
 `valgrind --tool=callgrind --toggle-collect=decode_*`, so only decoding
@@ -24,7 +25,8 @@ counts (stream open and close included, process start and file reading
 not). Callgrind runs a synthetic CPU: libmpg123 picks its synthesis for
 what valgrind reports (named in the table).
 
-The JSON of every run and the table (bench_mp3.md) go to OUT_DIR (default
+The JSON of every run, the table (bench_mp3.md) and the summary rows
+(mp3.json, read by tools/bench_report.py) go to OUT_DIR (default
 BENCH_DIR/mp3).
 """
 import argparse
@@ -166,9 +168,11 @@ def main():
                     counts[(fname, "segue/" + level)] = callgrind(driver, "segue", path, level)[0]
                 n, mpg123_cg_name = callgrind(driver, "mpg123", path, None)
                 counts[(fname, "mpg123")] = n
+                if any(who == "libavcodec" for (_, who) in timing[levels[0]]):
+                    counts[(fname, "libavcodec")] = callgrind(driver, "avcodec", path, None)[0]
 
         lines = []
-        lines.append("# MP3 decoding: segue vs libmpg123")
+        lines.append("# MP3 decoding: segue vs libmpg123 and libavcodec")
         lines.append("")
         lines.append("%s, %s; %s. Source: %s, encoded with lame (%s)." % (
             datetime.date.today().isoformat(), cpu_model(), platform.machine(), src,
@@ -181,6 +185,7 @@ def main():
         lines.append("")
         lines.append("| file | decoder | CPU ms per audio s | vs libmpg123 | instructions per audio s |")
         lines.append("| --- | --- | ---: | ---: | ---: |")
+        rows = []
         for path, label in files:
             fname = os.path.basename(path)
             mpg_runs = []
@@ -194,20 +199,54 @@ def main():
                 lines.append("| %s | segue %s | %.3f | %.2fx | %s |" % (
                     "%s (%s)" % (fname, label) if i == 0 else "", level, ms / audio_s, ms / mms,
                     "%.2f M" % (n / audio_s / 1e6) if n else "-"))
+                rows.append(summary_row(label, "segue " + level, True, ms / audio_s, mms / audio_s, n, audio_s,
+                                        "segue, SEGUE_CPU=" + level))
             n = counts.get((fname, "mpg123"))
             audio_s = timing[levels[0]][(fname, "mpg123")][1]
             lines.append("| | libmpg123 %s (%s) | %.3f | 1 | %s |" % (
                 mpg123_version(), mpg_label, statistics.median(mpg_runs),
                 "%.2f M" % (n / audio_s / 1e6) if n else "-"))
+            rows.append(summary_row(label, "libmpg123", False, statistics.median(mpg_runs),
+                                    statistics.median(mpg_runs), n, audio_s,
+                                    "libmpg123 %s (%s synthesis)" % (mpg123_version(), mpg_label)))
+            # libavcodec: its median per process, the ratio per process too.
+            av_runs, av_ratios, av_label = [], [], ""
+            for level in levels:
+                med = timing[level]
+                if (fname, "libavcodec") in med:
+                    ams, _, av_label = med[(fname, "libavcodec")]
+                    av_runs.append(ams / audio_s)
+                    av_ratios.append(ams / med[(fname, "mpg123")][0])
+            if av_runs:
+                n = counts.get((fname, "libavcodec"))
+                lines.append("| | %s | %.3f | %.2fx | %s |" % (
+                    av_label, statistics.median(av_runs), statistics.median(av_ratios),
+                    "%.2f M" % (n / audio_s / 1e6) if n else "-"))
+                rows.append(summary_row(label, "libavcodec", False, statistics.median(av_runs),
+                                        statistics.median(mpg_runs), n, audio_s, av_label))
+                rows[-1]["vs_libmpg123"] = round(statistics.median(av_ratios), 3)
         lines.append("")
-        lines.append("libmpg123's CPU time is the median of its per-process medians. Ratios below 1 mean "
-                     "segue is faster.")
+        lines.append("libmpg123's and libavcodec's CPU times are the medians of their per-process medians. "
+                     "Ratios below 1 mean faster than libmpg123.")
         table = "\n".join(lines) + "\n"
         with open(os.path.join(out_dir, "bench_mp3.md"), "w") as f:
             f.write(table)
+        with open(os.path.join(out_dir, "mp3.json"), "w") as f:
+            json.dump({"source": src, "repetitions": args.repetitions, "levels": levels,
+                       "mpg123_callgrind_synthesis": mpg123_cg_name, "rows": rows}, f, indent=1)
+            f.write("\n")
         sys.stdout.write(table)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def summary_row(case, impl, ours, ms_per_s, mpg123_ms_per_s, instructions, audio_s, label):
+    row = {"section": "mp3_decode", "case": case, "impl": impl, "ours": ours, "label": label,
+           "status": "ok", "audio_s": round(audio_s, 3), "cpu_ms_per_audio_s": round(ms_per_s, 4),
+           "vs_libmpg123": round(ms_per_s / mpg123_ms_per_s, 3)}
+    if instructions:
+        row["instr_per_audio_s"] = round(instructions / audio_s)
+    return row
 
 
 def mpg123_version():

@@ -3,14 +3,21 @@
 
 usage: bench_wrappers.py SEGUE [INPUT.wav|INPUT.flac|""] [OUT_DIR]
 
+SEGUE_BENCH_WRAPPER_SECONDS (default 10) is how much of the input is used:
+callgrind runs some 50 times slower than the CPU, and ten callgrind
+encodes of 30 s took most of `make bench`'s time budget; the per-second
+figures hardly move with the length.
+
 For each setting (lame -V2, lame -b 128, opusenc --bitrate 128, oggenc -q5,
 flac -5) both commands encode the same WAV; valgrind's callgrind counts the
 instructions each executes (deterministic on a shared, noisy machine). The
 table gives instructions per second of audio and segue's overhead in
-percent. The input defaults to a 30 s clip from the shared corpus when it
-is present beside the checkout, else the bundled demo clip.
+percent. The input defaults to the first seconds of a clip from the shared
+corpus when it is present beside the checkout, else the bundled demo clip.
+Writes wrappers.md and wrappers.json to OUT_DIR.
 """
 import datetime
+import json
 import os
 import re
 import subprocess
@@ -42,9 +49,10 @@ def main():
                                                                  "chord_s16_stereo_44k.wav")
     with tempfile.TemporaryDirectory(prefix="segue-bench-") as d:
         wav = os.path.join(d, "in.wav")
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", src, "-c:a", "pcm_s16le", wav], check=True)
+        limit = os.environ.get("SEGUE_BENCH_WRAPPER_SECONDS", "10")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", src, "-t", limit, "-c:a", "pcm_s16le", wav],
+                       check=True)
         probe = subprocess.run([segue, "probe", "--json", wav], stdout=subprocess.PIPE, check=True, text=True)
-        import json
         seconds = json.loads(probe.stdout)["duration"]
         o = lambda name: os.path.join(d, name)
         settings = [
@@ -77,6 +85,12 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "wrappers.md"), "w") as f:
         f.write(table + "\n")
+    with open(os.path.join(out_dir, "wrappers.json"), "w") as f:
+        json.dump({"input": os.path.basename(src), "audio_seconds": seconds,
+                   "rows": [{"setting": name, "native_tool": tool, "native_instr_per_audio_s": round(n),
+                             "segue_instr_per_audio_s": round(s), "segue_overhead_percent": round(pct, 2)}
+                            for name, tool, n, s, pct in rows]}, f, indent=1)
+        f.write("\n")
 
 
 if __name__ == "__main__":

@@ -27,12 +27,22 @@
  *     RF64 ds64 data size of 0 (ffmpeg's pipe output) or all ones mean "to
  *     the end of the stream".
  *   - A trailing partial frame is dropped.
+ *   - RIFF-AT3 (Sony ATRAC in RIFF/WAVE): format tag 0x0270 is ATRAC3, its
+ *     14 extra fmt bytes go to the decoder as extradata; WAVE_FORMAT_
+ *     EXTENSIBLE with Sony's ATRAC3plus sub-format GUID is ATRAC3plus. A
+ *     packet is one coded frame of nBlockAlign bytes. The `fact` chunk
+ *     (total samples, then the encoder's skip) drives the ATRAC gapless rule
+ *     of wav_internal.h; the first `smpl` loop becomes LOOPSTART and
+ *     LOOPLENGTH tags (samples, the convention game-audio tools use in
+ *     Vorbis comments).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "container/container.h"
 #include "container/id3v2.h"
 #include "container/wav_internal.h"
+#include "core/speakers.h"
 #include "core/alloc.h"
 
 #define WAV_MAX_CHANNELS 32u
@@ -47,6 +57,7 @@
 enum {
     WAVE_FORMAT_PCM = 0x0001,
     WAVE_FORMAT_IEEE_FLOAT = 0x0003,
+    WAVE_FORMAT_SONY_ATRAC3 = 0x0270,
     WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 };
 
@@ -54,34 +65,10 @@ enum {
  * are bytes 4..15 in file order (Data2 and Data3 little-endian). */
 static const uint8_t ks_guid_tail[12] = {0x00, 0x00, 0x10, 0x00, 0x80, 0x00,
                                          0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
-/* Sony's ATRAC3plus sub-format {E923AABF-CB58-4471-A119-FFFA01E4CE62}, named
- * in the error so a user knows what the file is. */
+/* Sony's ATRAC3plus sub-format {E923AABF-CB58-4471-A119-FFFA01E4CE62}. */
 static const uint8_t atrac3plus_guid[16] = {0xBF, 0xAA, 0x23, 0xE9, 0x58, 0xCB, 0x71, 0x44,
                                             0xA1, 0x19, 0xFF, 0xFA, 0x01, 0xE4, 0xCE, 0x62};
 
-/* Speaker position bits [WFX] (dwChannelMask). */
-enum {
-    SPK_FL = 0x1, SPK_FR = 0x2, SPK_FC = 0x4, SPK_LFE = 0x8, SPK_BL = 0x10, SPK_BR = 0x20,
-    SPK_BC = 0x100, SPK_SL = 0x200, SPK_SR = 0x400
-};
-
-/* The mask a player assumes for a channel count without one: the layouts
- * of [WFX] "default channel ordering" (1.0, 2.0, 3.0, quad, 5.0, 5.1, 6.1,
- * 7.1). 0 (no positions) above 8. */
-static uint32_t default_channel_mask(uint32_t channels)
-{
-    switch (channels) {
-    case 1: return SPK_FC;
-    case 2: return SPK_FL | SPK_FR;
-    case 3: return SPK_FL | SPK_FR | SPK_FC;
-    case 4: return SPK_FL | SPK_FR | SPK_BL | SPK_BR;
-    case 5: return SPK_FL | SPK_FR | SPK_FC | SPK_BL | SPK_BR;
-    case 6: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BL | SPK_BR;
-    case 7: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BC | SPK_SL | SPK_SR;
-    case 8: return SPK_FL | SPK_FR | SPK_FC | SPK_LFE | SPK_BL | SPK_BR | SPK_SL | SPK_SR;
-    default: return 0;
-    }
-}
 
 static const char *format_tag_name(unsigned tag)
 {
@@ -130,7 +117,40 @@ typedef struct wav_format {
     uint16_t valid_bits;
     uint32_t channel_mask;
     segue_sample_format sample_format;
+    /* RIFF-AT3: the codec ("atrac3", "atrac3plus"), NULL for PCM/float. */
+    const char *coded;
+    uint8_t extradata[14]; /* ATRAC3: the fmt chunk's 14 extension bytes */
 } wav_format;
+
+/* ATRAC3 [WFX] 0x0270: WAVEFORMATEX with cbSize 14, the extension bytes
+ * kept as the decoder's setup; ATRAC3plus: the EXTENSIBLE header with
+ * Sony's GUID (Sony adds codec config bytes after it; unused here). */
+static segue_status parse_coded_fmt(segue_error *err, const uint8_t *b, uint32_t chunk_size,
+                                    int plus, wav_format *f)
+{
+    if (!plus) {
+        if (chunk_size < 32 || segue_rl16(b + 16) < 14)
+            return segue_error_set(err, SEGUE_ERR_CORRUPT,
+                                   "wav: ATRAC3 'fmt ' chunk of %u bytes lacks the 14 extension bytes",
+                                   chunk_size);
+        memcpy(f->extradata, b + 18, 14);
+    }
+    f->coded = plus ? "atrac3plus" : "atrac3";
+    f->tag = (uint16_t)(plus ? WAVE_FORMAT_EXTENSIBLE : WAVE_FORMAT_SONY_ATRAC3);
+    if (plus)
+        f->channel_mask = segue_rl32(b + 20);
+    if (f->channels == 0 || f->channels > 8)
+        return segue_error_set(err, SEGUE_ERR_CORRUPT, "wav: %s with %u channels", f->coded,
+                               f->channels);
+    if (f->rate == 0 || f->rate > WAV_MAX_RATE)
+        return segue_error_set(err, SEGUE_ERR_CORRUPT, "wav: %s at %u Hz", f->coded, f->rate);
+    /* nBlockAlign is 16-bit, so a frame always fits the reader's 64 KiB
+     * buffer (one packet is one peek). */
+    if (f->block_align == 0)
+        return segue_error_set(err, SEGUE_ERR_CORRUPT, "wav: %s frame size (nBlockAlign) is %u",
+                               f->coded, f->block_align);
+    return SEGUE_OK;
+}
 
 /* Validates a fmt chunk: `b` holds its first min(chunk_size, 40) bytes. */
 static segue_status parse_fmt(segue_error *err, const uint8_t *b, uint32_t chunk_size,
@@ -161,8 +181,7 @@ static segue_status parse_fmt(segue_error *err, const uint8_t *b, uint32_t chunk
                                    "wav: WAVE_FORMAT_EXTENSIBLE cbSize is %u, need 22", cb_size);
         const uint8_t *guid = b + 24;
         if (memcmp(guid, atrac3plus_guid, 16) == 0)
-            return segue_error_set(err, SEGUE_ERR_UNSUPPORTED,
-                                   "wav: sub-format ATRAC3plus not supported by the wav demuxer");
+            return parse_coded_fmt(err, b, chunk_size, 1, f);
         if (memcmp(guid + 4, ks_guid_tail, 12) != 0 || segue_rl16(guid + 2) != 0)
             return segue_error_set(err, SEGUE_ERR_UNSUPPORTED,
                                    "wav: WAVE_FORMAT_EXTENSIBLE sub-format {%08X-%04X-%04X-...} not supported",
@@ -176,6 +195,8 @@ static segue_status parse_fmt(segue_error *err, const uint8_t *b, uint32_t chunk
             return segue_error_set(err, SEGUE_ERR_UNSUPPORTED,
                                    "wav: WAVE_FORMAT_EXTENSIBLE sub-format 0x%04X (%s) not supported yet",
                                    tag, format_tag_name(tag));
+    } else if (tag == WAVE_FORMAT_SONY_ATRAC3) {
+        return parse_coded_fmt(err, b, chunk_size, 0, f);
     } else if (tag != WAVE_FORMAT_PCM && tag != WAVE_FORMAT_IEEE_FLOAT) {
         return segue_error_set(err, SEGUE_ERR_UNSUPPORTED, "wav: format tag 0x%04X (%s) not supported yet",
                                tag, format_tag_name(tag));
@@ -228,6 +249,8 @@ static segue_status parse_fmt(segue_error *err, const uint8_t *b, uint32_t chunk
 
 typedef struct wav_demux {
     uint32_t block_align;
+    uint32_t coded_frame_samples; /* RIFF-AT3: samples per packet; 0 for PCM */
+    uint8_t extradata[14];        /* ATRAC3 setup handed to the decoder */
     int64_t data_start;     /* absolute offset of the first sample byte */
     uint64_t data_bytes;    /* whole frames only; valid unless unbounded */
     int unbounded;          /* read to the end of the stream (pipe, unknown size) */
@@ -254,6 +277,10 @@ typedef struct wav_scan {
     int64_t data_start;
     uint64_t data_size;
     int data_unbounded;
+    int have_fact;
+    uint32_t fact_total;    /* fact: total samples per channel */
+    int have_fact_skip;
+    uint32_t fact_skip;     /* fact (RIFF-AT3): samples the encoder put first */
 } wav_scan;
 
 /* Skips the pad byte after an odd-sized chunk [RIFF] 2. A file whose last
@@ -408,13 +435,50 @@ static int probe_wav(const uint8_t *d, size_t size)
             unsigned tag = segue_rl16(d + off + 8);
             if (tag == WAVE_FORMAT_EXTENSIBLE && size - off >= 8 + 26)
                 tag = segue_rl16(d + off + 8 + 24);
-            return tag == WAVE_FORMAT_PCM || tag == WAVE_FORMAT_IEEE_FLOAT ? 100 : 25;
+            if (tag == WAVE_FORMAT_EXTENSIBLE + 0u || tag == 0xAABFu) /* ATRAC3plus GUID's first bytes */
+                return size - off >= 8 + 40 && memcmp(d + off + 8 + 24, atrac3plus_guid, 16) == 0 ? 100 : 25;
+            return tag == WAVE_FORMAT_PCM || tag == WAVE_FORMAT_IEEE_FLOAT ||
+                           tag == WAVE_FORMAT_SONY_ATRAC3
+                       ? 100
+                       : 25;
         }
         if (csize > size - off - 8)
             break;
         off += 8 + (size_t)csize + (csize & 1);
     }
     return 80;
+}
+
+/* [smpl] (the sampler chunk of the RIFF MIDI/sampler additions):
+ * 36 bytes of sampler fields, cSampleLoops at 28, then 24-byte loops
+ * (cue id, type, start, end, fraction, play count), start/end inclusive
+ * sample offsets. The first loop is kept as LOOPSTART / LOOPLENGTH. */
+static segue_status read_smpl(segue_demux_ctx *ctx, uint64_t size)
+{
+    uint8_t b[36 + 24];
+    segue_status st = segue_demux_read_exact(ctx, b, sizeof b, "'smpl' chunk");
+    if (st < 0)
+        return st;
+    if ((st = segue_demux_skip_exact(ctx, size - sizeof b, "'smpl' chunk")) < 0)
+        return st;
+    uint32_t loops = segue_rl32(b + 28);
+    uint32_t start = segue_rl32(b + 36 + 8), end = segue_rl32(b + 36 + 12);
+    if (loops == 0)
+        return SEGUE_OK;
+    if (end < start) {
+        if (segue_demux_strict(ctx))
+            return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT, "wav: 'smpl' loop ends (%u) before it starts (%u)",
+                                   end, start);
+        return segue_metadata_add_unmapped(ctx->metadata, "LOOP", "wav: 'smpl' loop ends before it starts");
+    }
+    char text[16];
+    int n = snprintf(text, sizeof text, "%u", start);
+    if ((st = segue_tag_add_text(ctx->metadata, "LOOPSTART", (const uint8_t *)text, (size_t)n,
+                                 ctx->allocator)) < 0)
+        return st;
+    n = snprintf(text, sizeof text, "%llu", (unsigned long long)end - start + 1);
+    return segue_tag_add_text(ctx->metadata, "LOOPLENGTH", (const uint8_t *)text, (size_t)n,
+                              ctx->allocator);
 }
 
 static void wav_demux_close(void *priv, segue_demux_ctx *ctx)
@@ -443,6 +507,50 @@ static void note_data_chunk(segue_demux_ctx *ctx, wav_scan *s, int64_t body_star
     } else if (!s->rf64 && size32 == 0 && !segue_reader_seekable(ctx->reader)) {
         s->data_unbounded = 1;
     }
+}
+
+/* The RIFF-AT3 half of open: one ATRAC frame per packet, fact gapless. */
+static segue_status open_coded(wav_demux *w, segue_demux_ctx *ctx, const wav_scan *s,
+                               segue_codec_params *params)
+{
+    const wav_format *f = &s->fmt;
+    int plus = strcmp(f->coded, "atrac3plus") == 0;
+    w->coded_frame_samples = plus ? SEGUE_ATRAC3PLUS_FRAME_SAMPLES : SEGUE_ATRAC3_FRAME_SAMPLES;
+    params->codec = f->coded;
+    params->sample_rate = f->rate;
+    params->channels = f->channels;
+    params->channel_mask = f->channel_mask;
+    params->block_align = f->block_align;
+    params->max_packet_frames = w->coded_frame_samples;
+    if (!plus) {
+        memcpy(w->extradata, f->extradata, sizeof w->extradata);
+        params->extradata = w->extradata;
+        params->extradata_size = sizeof w->extradata;
+    }
+
+    segue_stream_info *info = ctx->info;
+    info->container = "at3";
+    info->codec = f->coded;
+    info->sample_rate = f->rate;
+    info->channels = f->channels;
+    info->channel_mask = f->channel_mask;
+    int64_t coded = w->unbounded ? -1
+                                 : (int64_t)(w->data_bytes / f->block_align) * w->coded_frame_samples;
+    info->frames = coded;
+    uint64_t bitrate = (uint64_t)f->rate * f->block_align * 8u / w->coded_frame_samples;
+    info->bitrate = bitrate > UINT32_MAX ? UINT32_MAX : (uint32_t)bitrate;
+    info->seekable = segue_reader_seekable(ctx->reader);
+
+    /* Gapless (wav_internal.h): the fact skip, or the usual value when the
+     * chunk gives none, plus the decoder's latency; the fact total. */
+    uint32_t skip = s->have_fact_skip ? s->fact_skip
+                    : plus           ? SEGUE_ATRAC3PLUS_DEFAULT_SKIP
+                                     : SEGUE_ATRAC3_DEFAULT_SKIP;
+    uint64_t delay = (uint64_t)skip + (plus ? SEGUE_ATRAC3PLUS_DECODER_DELAY : SEGUE_ATRAC3_DECODER_DELAY);
+    if (delay > UINT32_MAX / 2)
+        return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT, "wav: 'fact' skip of %u samples", skip);
+    segue_atrac_set_gapless(ctx->metadata, (uint32_t)delay, s->have_fact ? s->fact_total : 0, coded);
+    return SEGUE_OK;
 }
 
 static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec_params *params)
@@ -612,8 +720,26 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
             if ((st = read_tag_chunk(ctx, ch, size, 0)) < 0 || (st = skip_pad(ctx, size)) < 0)
                 return st;
             continue;
+        } else if (fourcc_is(ch, "fact") && !s.have_fact && size >= 4 && size <= 64) {
+            /* [WFX] fact: dwSampleLength; RIFF-AT3 adds the encoder's skip. */
+            uint8_t fb[8];
+            size_t take = size < 8 ? 4 : 8;
+            if ((st = segue_demux_read_exact(ctx, fb, take, "'fact' chunk")) < 0)
+                return st;
+            s.have_fact = 1;
+            s.fact_total = segue_rl32(fb);
+            s.have_fact_skip = take == 8;
+            s.fact_skip = take == 8 ? segue_rl32(fb + 4) : 0;
+            if ((st = segue_demux_skip_exact(ctx, size - take, "'fact' chunk")) < 0 ||
+                (st = skip_pad(ctx, size)) < 0)
+                return st;
+            continue;
+        } else if (fourcc_is(ch, "smpl") && size >= 36 + 24 && size <= WAV_FMT_MAX) {
+            if ((st = read_smpl(ctx, size)) < 0 || (st = skip_pad(ctx, size)) < 0)
+                return st;
+            continue;
         }
-        /* Anything else (fact, cue, bext, JUNK, a second fmt/ds64, ...). */
+        /* Anything else (cue, bext, JUNK, a second fmt/ds64, ...). */
         if ((st = segue_demux_skip_exact(ctx, size, "chunk")) < 0 || (st = skip_pad(ctx, size)) < 0)
             return st;
     }
@@ -630,6 +756,8 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
     w->data_start = s.data_start;
     w->unbounded = s.data_unbounded;
     w->data_bytes = s.data_size - s.data_size % f->block_align;
+    if (f->coded)
+        return open_coded(w, ctx, &s, params);
 
     params->codec = "pcm";
     params->sample_rate = f->rate;
@@ -657,11 +785,44 @@ static segue_status wav_demux_open(void *priv, segue_demux_ctx *ctx, segue_codec
     return SEGUE_OK;
 }
 
+/* RIFF-AT3: exactly one coded frame per packet; the decoder says how many
+ * samples it holds (frames 0). */
+static segue_status read_coded_packet(wav_demux *w, segue_demux_ctx *ctx, segue_packet *pkt)
+{
+    if (!w->unbounded && w->data_bytes - w->consumed < w->block_align)
+        return SEGUE_END_OF_STREAM;
+    const uint8_t *data = NULL;
+    size_t got = 0;
+    segue_status st = segue_reader_peek(ctx->reader, w->block_align, &data, &got);
+    if (st < 0)
+        return st;
+    if (got < w->block_align) {
+        w->finished = 1;
+        if ((got || !w->unbounded) && segue_demux_strict(ctx))
+            return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
+                                   "wav: audio data ends after %llu of %llu bytes",
+                                   (unsigned long long)(w->consumed + got),
+                                   (unsigned long long)w->data_bytes);
+        return SEGUE_END_OF_STREAM;
+    }
+    if ((st = segue_reader_skip(ctx->reader, w->block_align)) < 0)
+        return st;
+    w->consumed += w->block_align;
+    pkt->data = data;
+    pkt->size = w->block_align;
+    pkt->pts = w->next_frame;
+    pkt->frames = 0;
+    w->next_frame += w->coded_frame_samples;
+    return SEGUE_OK;
+}
+
 static segue_status wav_demux_read_packet(void *priv, segue_demux_ctx *ctx, segue_packet *pkt)
 {
     wav_demux *w = priv;
     if (w->finished)
         return SEGUE_END_OF_STREAM;
+    if (w->coded_frame_samples)
+        return read_coded_packet(w, ctx, pkt);
     size_t want = (size_t)WAV_PACKET_FRAMES * w->block_align;
     if (!w->unbounded) {
         uint64_t left = w->data_bytes - w->consumed;
@@ -708,6 +869,23 @@ static segue_status wav_demux_seek(void *priv, segue_demux_ctx *ctx, int64_t fra
     if (!segue_reader_seekable(ctx->reader))
         return segue_error_set(ctx->err, SEGUE_ERR_NOT_SEEKABLE, "wav: input is not seekable");
     uint64_t total = w->data_bytes / w->block_align;
+    if (w->coded_frame_samples && frame >= 0) {
+        /* RIFF-AT3: land on a frame boundary, one frame early so the
+         * decoder's overlap is primed (the core discards the difference). */
+        uint64_t index = (uint64_t)frame / w->coded_frame_samples;
+        if (index > 0)
+            index--;
+        if (index > total)
+            index = total;
+        segue_status st = segue_reader_seek(ctx->reader, w->data_start + (int64_t)(index * w->block_align));
+        if (st < 0)
+            return st;
+        w->consumed = index * w->block_align;
+        w->next_frame = (int64_t)(index * w->coded_frame_samples);
+        w->finished = 0;
+        *landed = w->next_frame;
+        return SEGUE_OK;
+    }
     if (frame < 0 || (uint64_t)frame > total)
         return segue_error_set(ctx->err, SEGUE_ERR_INVALID_ARGUMENT,
                                "wav: seek to frame %lld outside 0..%llu", (long long)frame,
@@ -804,7 +982,7 @@ static segue_status wav_mux_setup(const segue_encoder_config *cfg, segue_codec_p
     }
     if (cfg->rf64 != SEGUE_RF64_AUTO && cfg->rf64 != SEGUE_RF64_NEVER && cfg->rf64 != SEGUE_RF64_ALWAYS)
         return segue_error_set(err, SEGUE_ERR_INVALID_ARGUMENT, "wav: rf64 mode %d unknown", (int)cfg->rf64);
-    uint32_t mask = cfg->channel_mask ? cfg->channel_mask : default_channel_mask(cfg->channels);
+    uint32_t mask = cfg->channel_mask ? cfg->channel_mask : segue_default_channel_mask(cfg->channels);
     unsigned bits_set = 0;
     for (uint32_t m = mask; m; m &= m - 1)
         bits_set++;
@@ -990,7 +1168,7 @@ static segue_status wav_mux_open(void *priv, segue_mux_ctx *ctx, const segue_cod
     uint32_t mask = params->channel_mask;
     int extensible = params->channels > 2 || (!is_float && bits > 16) ||
                      params->bits_per_sample != bits ||
-                     (mask != 0 && mask != default_channel_mask(params->channels));
+                     (mask != 0 && mask != segue_default_channel_mask(params->channels));
     size_t fmt_size = extensible ? 40 : is_float ? 18 : 16;
 
     uint64_t list_bytes;

@@ -1,8 +1,12 @@
-/* container/wav_internal.h - WAV muxer internals exposed for unit tests. */
+/* container/wav_internal.h - WAV muxer internals exposed for unit tests, and
+ * the ATRAC gapless rule shared by the RIFF-AT3 (wav.c) and OMA (oma.c)
+ * demuxers. */
 #ifndef SEGUE_CONTAINER_WAV_INTERNAL_H
 #define SEGUE_CONTAINER_WAV_INTERNAL_H
 
 #include <stdint.h>
+
+#include <segue/metadata.h>
 
 /* Whether the header must be RF64. `mode` is a segue_rf64_mode; `riff_size`
  * the RIFF payload size from "WAVE" on, UINT64_MAX if not known.
@@ -13,5 +17,47 @@
  *              when too large.
  * Returns 1 (RF64), 0 (RIFF) or SEGUE_ERR_TOO_LARGE. */
 int segue_wav_rf64_decision(int mode, int at_finish, int seekable, uint64_t riff_size);
+
+/*
+ * ATRAC gapless rule (docs/atrac.md "Gapless").
+ *
+ * Samples to drop at the start = the encoder's skip + the decoder's own
+ * latency. RIFF-AT3 carries the skip as the second `fact` value (Sony and
+ * atracdenc write 1024 for ATRAC3); OMA has no such field, so the value
+ * those encoders write is assumed. The decoder latency is what an
+ * FFmpeg-compatible decoder adds beyond that skip, measured on the atracdenc
+ * fixtures by cross-correlation with the source clips: 1162 = 1024 + 138
+ * samples (ATRAC3 LP2 and LP4), 4464 = 4096 + 368 samples (ATRAC3plus,
+ * whose fact chunk gives no skip: atracdenc's two frames are assumed).
+ * The output length is the fact total when given, never more than the
+ * stream holds after the skip (atracdenc's streams end before the source
+ * does: the encoder does not flush its last frame).
+ */
+#define SEGUE_ATRAC3_FRAME_SAMPLES 1024u
+#define SEGUE_ATRAC3PLUS_FRAME_SAMPLES 2048u
+#define SEGUE_ATRAC3_DEFAULT_SKIP 1024u
+#define SEGUE_ATRAC3_DECODER_DELAY 138u
+#define SEGUE_ATRAC3PLUS_DEFAULT_SKIP 4096u
+#define SEGUE_ATRAC3PLUS_DECODER_DELAY 368u
+
+/* Records the rule's result in `m`: `delay` samples dropped at the start,
+ * `fact_total` the stated length (0: none), `coded_samples` what the
+ * stream's whole frames decode to (-1: unknown, e.g. a pipe). */
+static inline void segue_atrac_set_gapless(segue_metadata *m, uint32_t delay, uint64_t fact_total,
+                                           int64_t coded_samples)
+{
+    segue_gapless g = {0, 0, 0};
+    g.encoder_delay = delay;
+    if (coded_samples >= 0) {
+        uint64_t coded = (uint64_t)coded_samples;
+        uint64_t avail = coded > delay ? coded - delay : 0;
+        g.total_frames = fact_total && fact_total < avail ? fact_total : avail;
+        uint64_t pad = avail - g.total_frames;
+        g.padding = pad <= UINT32_MAX ? (uint32_t)pad : 0;
+    } else {
+        g.total_frames = fact_total;
+    }
+    segue_metadata_set_gapless(m, &g);
+}
 
 #endif

@@ -114,6 +114,18 @@ def main():
             for i in range(36)]
     emit('segue_mpa_imdct_window', long0 + start + long0 + stop,
          'IMDCT windows (ISO/IEC 11172-3 2.4.3.4 "windowing") by block_type 0, 1, (2 unused: normal), 3; 36 each.')
+    # The scalar IMDCT-36 reads every window value with the sign of its
+    # term folded in (y[n] = z[9 + n] w[n] for n < 9, -z[..] w[n] from 9
+    # on), so it needs no negations; exact, the same magnitudes.
+    signed = []
+    for bt in (long0, start, long0, stop):
+        signed += [v if i < 9 else -v for i, v in enumerate(bt)]
+    emit('segue_mpa_imdct_window_signed', signed,
+         'segue_mpa_imdct_window with the values from n = 9 on negated (the scalar IMDCT-36).')
+    # The scalar 9-point DCT-II (IMDCT-36) by the symmetries of
+    # cos(pi a / 18): only these seven values multiply (1/2 is exact).
+    emit('segue_mpa_dct9_c', [math.cos(math.pi * a / 18.0) for a in (1, 5, 7, 3, 2, 4, 8)],
+         'cos(pi a / 18) for a = 1, 5, 7, 3, 2, 4, 8 (the scalar 9-point DCT-II).', 7)
     emit('segue_mpa_imdct_window_short', [math.sin(math.pi / 12 * (i + 0.5)) for i in range(12)],
          'IMDCT window of block_type 2: sin(pi/12 (i + 1/2)).')
     cs = [1.0 / math.sqrt(1.0 + c * c) for c in ALIAS_C]

@@ -68,25 +68,35 @@ static int level_within_cap(segue_cpu_level level, int cap)
     return level == SEGUE_CPU_SSE2 && cap == (int)SEGUE_CPU_AVX2;
 }
 
+/* Every scalar kernel: the complete table of the scalar level. */
+static void init_scalar_all(segue_dsp *dsp)
+{
+    segue_dsp_init_scalar(dsp);
+    segue_dsp_init_atrac_scalar(dsp);
+}
+
 int segue_dsp_init_level(segue_dsp *dsp, segue_cpu_level level)
 {
     if (!dsp || !level_runs_on(level, segue_cpu_detect())) {
         return -1;
     }
-    segue_dsp_init_scalar(dsp);
+    init_scalar_all(dsp);
 #if defined(SEGUE_HAVE_SSE2)
     if (level == SEGUE_CPU_SSE2 || level == SEGUE_CPU_AVX2) {
         segue_dsp_init_sse2(dsp);
+        segue_dsp_init_atrac_sse2(dsp);
     }
 #endif
 #if defined(SEGUE_HAVE_AVX2)
     if (level == SEGUE_CPU_AVX2) {
         segue_dsp_init_avx2(dsp);
+        segue_dsp_init_atrac_avx2(dsp);
     }
 #endif
 #if defined(SEGUE_HAVE_NEON)
     if (level == SEGUE_CPU_NEON) {
         segue_dsp_init_neon(dsp);
+        segue_dsp_init_atrac_neon(dsp);
     }
 #endif
     return 0;
@@ -143,7 +153,7 @@ const segue_dsp *segue_dsp_get(void)
             segue_cpu_level level = choose_level(atomic_load_explicit(&api_cap, memory_order_relaxed));
             if (segue_dsp_init_level(&table, level) != 0) {
                 level = SEGUE_CPU_SCALAR;
-                segue_dsp_init_scalar(&table);
+                init_scalar_all(&table);
             }
             table_level = level;
             atomic_store_explicit(&table_state, TABLE_READY, memory_order_release);

@@ -64,6 +64,35 @@ typedef struct segue_mpa_synth_state {
     unsigned pos;
 } segue_mpa_synth_state;
 
+/* ---- ATRAC3 (codec/atrac3) -------------------------------------------------
+ *
+ * The synthesis of one ATRAC3 sound unit: four 256-sample QMF bands, each an
+ * IMLT (512-point IMDCT and window) of its 256 coefficients, gain
+ * compensation with overlap-add, then three two-band QMF syntheses.
+ *
+ * Float tolerance (tests/simd): every output and every state value written
+ * is within SEGUE_DSP_ATRAC3_TOLERANCE_REL times the largest magnitude among
+ * the scalar kernel's inputs and outputs of that call (for the IMLT, its
+ * outputs; for the QMF, its outputs, band inputs and delay). 2^-18 of the
+ * peak is -108 dB, far below a 16-bit LSB at full scale; it lets a vector
+ * kernel reorder sums and fuse multiply-adds. (The kernels in this tree
+ * keep the scalar order and are in fact bit-exact up to the sign of zero.) */
+#define SEGUE_DSP_ATRAC3_TOLERANCE_REL (1.0f / 262144.0f)
+
+/* One band's gain control in one frame, decoded to numbers: before sample
+ * start[0] the gain is gain[0]; point i holds gain[i] from the end of the
+ * previous point's ramp (or sample 0) up to start[i], then ramps for 8
+ * samples: sample start[i] + r (r = 0..7) gets gain[i] * step[i]^r,
+ * computed as repeated products (g = gain[i]; use g; g *= step[i]).
+ * After the last point's ramp the gain is 1. start[] is increasing by at
+ * least 8 and start[num_points - 1] <= 248; num_points <= 7. */
+typedef struct segue_atrac3_gain {
+    unsigned num_points;
+    unsigned start[7];
+    float gain[7];
+    float step[7];
+} segue_atrac3_gain;
+
 typedef struct segue_dsp {
     /* dst[i] = clip(round(src[i] * 32768)). Bit-exact. */
     void (*f32_to_s16)(int16_t *dst, const float *src, size_t n);
@@ -148,6 +177,38 @@ typedef struct segue_dsp {
      * sin(pi/12 (n - 6 - 6w + 1/2)) over the windows that cover n.
      * Tolerance: SEGUE_DSP_MPA_TOLERANCE_ABS. */
     void (*mpa_imdct12)(float *x, float *ovl, size_t stride, size_t nsb, size_t sb0);
+
+    /* ATRAC3 IMLT of one band: with X[k] = in[k] (or in[255 - k] when
+     * `reversed`, the mirrored spectrum of odd QMF bands), k < 256,
+     *   out[n] = scale * w[n] * sum_k X[k] cos(pi/256 (n + 1/2 + 128)(k + 1/2)),
+     * n < 512, w the ATRAC3 synthesis window (codec/atrac3/atrac3_tables.c),
+     * computed through a 128-point complex FFT. `work` holds 256 floats of
+     * scratch; `in`, `out` and `work` do not overlap. Tolerance:
+     * SEGUE_DSP_ATRAC3_TOLERANCE_REL of the peak |out|. */
+    void (*atrac3_imlt)(const float *in, int reversed, float scale, float *out, float *work);
+    /* ATRAC3 gain compensation and overlap-add of one band (256 samples):
+     *   out[i] = (in[i] * g_next + prev[i]) * g(i),   i < 256,
+     * g(i) the gain curve `g` describes (1 where it has no points; the
+     * product in that order, and with g(i) = 1 no multiply), then
+     * prev[i] = in[256 + i]. `out` may equal `in` (each in[i] is read before
+     * out[i] is written, and in[256..511] is not written); `prev` overlaps
+     * neither. Tolerance: SEGUE_DSP_ATRAC3_TOLERANCE_REL of the peak of the
+     * call's |out|, |in| and |prev|. */
+    void (*atrac3_gain_overlap)(float *out, const float *in, float *prev, float g_next,
+                                const segue_atrac3_gain *g);
+    /* ATRAC3 two-band QMF synthesis: with x[0..45] = delay and, for i < n,
+     * x[46 + 2i] = low[i] + high[i], x[47 + 2i] = low[i] - high[i]:
+     *   out[2j]     = sum_{m<24} x[2j + 2m + 1] h[2m + 1],
+     *   out[2j + 1] = sum_{m<24} x[2j + 2m] h[2m],   j < n,
+     * each sum accumulated from 0 in increasing m, h the 48-tap ATRAC3 QMF
+     * window; then delay = x[2n .. 2n + 45]. `work` holds 2n + 46 floats of
+     * scratch. `out` may overlap `low` and `high` (all inputs are read
+     * before any output is written); `delay` and `work` overlap nothing.
+     * n >= 0.
+     * Tolerance: SEGUE_DSP_ATRAC3_TOLERANCE_REL of the peak of the call's
+     * |out|, |low|, |high| and |delay|, outputs and delay. */
+    void (*atrac3_qmf_synth)(const float *low, const float *high, size_t n, float *out,
+                             float *delay, float *work);
 } segue_dsp;
 
 /* The table for the active level; initialised once, thread-safe after the

@@ -15,6 +15,12 @@ void segue_dsp_init_scalar(segue_dsp *dsp);
 void segue_dsp_init_sse2(segue_dsp *dsp);
 void segue_dsp_init_avx2(segue_dsp *dsp);
 void segue_dsp_init_neon(segue_dsp *dsp);
+/* The ATRAC3 kernels (simd/dsp_atrac_*.c), called by the initialisers
+ * above for their ISA. */
+void segue_dsp_init_atrac_scalar(segue_dsp *dsp);
+void segue_dsp_init_atrac_sse2(segue_dsp *dsp);
+void segue_dsp_init_atrac_avx2(segue_dsp *dsp);
+void segue_dsp_init_atrac_neon(segue_dsp *dsp);
 
 void segue_f32_to_s16_scalar(int16_t *dst, const float *src, size_t n);
 void segue_f32_to_s24_scalar(int32_t *dst, const float *src, size_t n);
@@ -56,6 +62,31 @@ extern const float segue_mpa_dct2_9_x4[36 * 4];
 extern const float segue_mpa_dct4_6_x4[36 * 4];
 extern const float segue_mpa_imdct_window_x4[4 * 36 * 4];
 extern const float segue_mpa_imdct_window_short_x4[12 * 4];
+
+void segue_atrac3_imlt_scalar(const float *in, int reversed, float scale, float *out,
+                              float *work);
+void segue_atrac3_gain_overlap_scalar(float *out, const float *in, float *prev, float g_next,
+                                      const segue_atrac3_gain *g);
+void segue_atrac3_qmf_synth_scalar(const float *low, const float *high, size_t n, float *out,
+                                   float *delay, float *work);
+
+/* Constant tables of the ATRAC3 kernels (simd/dsp_atrac_tables.c, made by
+ * tools/gen_atrac_dsp_tables.py from codec/atrac3/atrac3_tables.c; each
+ * commented there). */
+extern const float segue_atrac3_window[512];
+extern const float segue_atrac3_pre_cos[128];
+extern const float segue_atrac3_pre_sin[128];
+extern const float segue_atrac3_post_cos[128];
+extern const float segue_atrac3_post_sin[128];
+extern const float segue_atrac3_fft_cos[64];
+extern const float segue_atrac3_fft_sin[64];
+extern const float segue_atrac3_qmf_window[48];
+extern const float segue_atrac3_fft_stage_cos[128];
+extern const float segue_atrac3_fft_stage_sin[128];
+extern const float segue_atrac3_pre_cos_perm[128];
+extern const float segue_atrac3_pre_sin_perm[128];
+extern const uint8_t segue_atrac3_pre_index[128];
+extern const float segue_atrac3_qmf_pair8[24 * 8];
 
 /* Clip limits shared by every ISA: the vector code clamps in float with
  * exactly these bounds before converting, as the scalar code does, so the

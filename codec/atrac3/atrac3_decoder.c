@@ -33,7 +33,9 @@
  * struct serves mono), allocated zeroed by the caller; the budget is 24 KiB
  * for stereo and tests/atrac3/atrac3_unit.c checks it. Init allocates
  * nothing and nothing allocates after init. The constant tables
- * (atrac3_tables.c, about 9 KB) are read-only data.
+ * (atrac3_tables.c, about 9 KB) are read-only data. The IMLT, gain
+ * compensation and QMF run through the segue_dsp table (simd/dsp.h), so
+ * SEGUE_CPU / --cpu pick their scalar, SSE2, AVX2 or NEON versions.
  */
 #include <math.h>
 #include <stddef.h>
@@ -297,8 +299,8 @@ static unsigned read_spectrum(bitreader *br, float *spec)
 
 /* One sound unit: parses it and leaves the channel's four gain-compensated
  * band signals (256 samples each) in `out`. */
-static segue_status decode_unit(atrac3_state *s, bitreader *br, unsigned ch, int js_second,
-                                float *out, segue_error *err)
+static segue_status decode_unit(atrac3_state *s, const segue_dsp *dsp, bitreader *br,
+                                unsigned ch, int js_second, float *out, segue_error *err)
 {
     atrac3_channel *c = &s->ch[ch];
     if (js_second) {
@@ -333,13 +335,13 @@ static segue_status decode_unit(atrac3_state *s, bitreader *br, unsigned ch, int
     for (unsigned b = 0; b < 4; b++) {
         float *imlt = s->work.imdct.imlt;
         if ((int)b <= bands)
-            atrac3_imlt(out + b * BAND_SAMPLES, (int)(b & 1u), ATRAC3_IMDCT_SCALE, imlt,
-                        s->work.imdct.fft);
+            dsp->atrac3_imlt(out + b * BAND_SAMPLES, (int)(b & 1u), ATRAC3_IMDCT_SCALE, imlt,
+                             s->work.imdct.fft);
         else
             memset(imlt, 0, 512 * sizeof(float));
         /* The IMLT input (this band's coefficients) is consumed: the band's
          * time signal replaces it. */
-        atrac3_gain_overlap(imlt, c->overlap[b], &gain_now[b], &gain_next[b],
+        atrac3_gain_overlap(dsp, imlt, c->overlap[b], &gain_now[b], &gain_next[b],
                             out + b * BAND_SAMPLES);
     }
     c->gain_switch ^= 1u;
@@ -446,10 +448,11 @@ static void reset_state(atrac3_state *s)
 
 static segue_status decode_frame(atrac3_state *s, const uint8_t *data, segue_error *err)
 {
+    const segue_dsp *dsp = segue_dsp_get();
     segue_status st;
     if (s->joint_stereo) {
         bitreader br = {data, s->block_align, 0, 0, 0};
-        st = decode_unit(s, &br, 0, 0, s->pcm, err);
+        st = decode_unit(s, dsp, &br, 0, 0, s->pcm, err);
         if (st < 0)
             return st;
         /* The second unit runs backwards from the last byte, after 0xF8
@@ -469,7 +472,7 @@ static segue_status decode_frame(atrac3_state *s, const uint8_t *data, segue_err
             s->matrix_now[b] = s->matrix_next[b];
             s->matrix_next[b] = (uint8_t)br_read(&rb, 2);
         }
-        st = decode_unit(s, &rb, 1, 1, s->pcm + FRAME_SAMPLES, err);
+        st = decode_unit(s, dsp, &rb, 1, 1, s->pcm + FRAME_SAMPLES, err);
         if (st < 0)
             return st;
         unmatrix(s->pcm, s->pcm + FRAME_SAMPLES, s->matrix_prev, s->matrix_now);
@@ -478,7 +481,7 @@ static segue_status decode_frame(atrac3_state *s, const uint8_t *data, segue_err
         size_t unit_bytes = s->block_align / s->channels;
         for (unsigned ch = 0; ch < s->channels; ch++) {
             bitreader br = {data + ch * unit_bytes, unit_bytes, 0, 0, 0};
-            st = decode_unit(s, &br, ch, 0, s->pcm + ch * FRAME_SAMPLES, err);
+            st = decode_unit(s, dsp, &br, ch, 0, s->pcm + ch * FRAME_SAMPLES, err);
             if (st < 0)
                 return st;
         }
@@ -489,9 +492,10 @@ static segue_status decode_frame(atrac3_state *s, const uint8_t *data, segue_err
         atrac3_channel *c = &s->ch[ch];
         /* Bands 0+1 and (mirrored) 3+2 to two half-rate signals, then
          * those to the full rate. */
-        atrac3_qmf_synth(b0, b0 + BAND_SAMPLES, BAND_SAMPLES, b0, c->qmf_delay[0], s->work.qmf);
-        atrac3_qmf_synth(b3, b2, BAND_SAMPLES, b2, c->qmf_delay[1], s->work.qmf);
-        atrac3_qmf_synth(b0, b2, 2 * BAND_SAMPLES, b0, c->qmf_delay[2], s->work.qmf);
+        dsp->atrac3_qmf_synth(b0, b0 + BAND_SAMPLES, BAND_SAMPLES, b0, c->qmf_delay[0],
+                              s->work.qmf);
+        dsp->atrac3_qmf_synth(b3, b2, BAND_SAMPLES, b2, c->qmf_delay[1], s->work.qmf);
+        dsp->atrac3_qmf_synth(b0, b2, 2 * BAND_SAMPLES, b0, c->qmf_delay[2], s->work.qmf);
     }
     return SEGUE_OK;
 }

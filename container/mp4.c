@@ -1,0 +1,1069 @@
+/*
+ * container/mp4.c - MP4/M4A demuxer (ISO/IEC 14496-12 and 14496-14, Apple
+ * QuickTime File Format sample entries): AAC ('mp4a' + esds), ALAC ('alac'),
+ * MP3 in MP4; plain and fragmented files; iTunes metadata (mp4_ilst.c);
+ * gapless from the edit list or iTunSMPB; FairPlay detection.
+ *
+ * The whole 'moov' is read into memory (bounded by what is left of the file
+ * and by the metadata limit plus room for sample tables) and the sample
+ * tables of the first audio track are expanded into one entry per sample,
+ * so a seek is a binary search. Fragmented files (moov/mvex, then
+ * moof+mdat pairs) are read one fragment at a time. See docs/mp4.md.
+ */
+#include <string.h>
+
+#include "core/alloc.h"
+#include "mp4_internal.h"
+
+/* Room for sample tables in a moov beyond the metadata limit. */
+#define MP4_MAX_TABLES (64u << 20)
+/* Largest moof read. */
+#define MP4_MAX_MOOF (16u << 20)
+/* Largest sample (an ALAC frame of 8 channels x 32 bits x 16384 frames). */
+#define MP4_MAX_SAMPLE (4u << 20)
+/* Most samples on an input whose size is unknown. */
+#define MP4_MAX_SAMPLES (1u << 22)
+
+typedef struct mp4_sample {
+    uint64_t offset;
+    int64_t dts;       /* media timescale */
+    uint32_t size;
+    uint32_t duration; /* media timescale */
+} mp4_sample;
+
+typedef struct mp4_demux {
+    mp4_sample *samples;
+    size_t count, cap, next;
+    uint8_t *pkt;
+    size_t pkt_cap;
+    uint8_t *extradata;
+    size_t extradata_size;
+    uint32_t timescale;   /* media (mdhd) */
+    uint32_t movie_timescale;
+    uint32_t sample_rate;
+    uint32_t track_id;
+    int64_t file_size;    /* -1 if unknown */
+    /* Fragmented files. */
+    int fragmented;
+    uint64_t scan_pos;    /* next top-level box to look at */
+    uint64_t first_frag;  /* offset of the first moof */
+    int64_t frag_dts;     /* decode time of the next fragment's first sample */
+    uint32_t trex_duration, trex_size;
+    int stream_end;
+} mp4_demux;
+
+/* ---- little helpers --------------------------------------------------------- */
+
+static segue_status corrupt(segue_demux_ctx *ctx, const char *what)
+{
+    return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT, "mp4: %s", what);
+}
+
+static uint64_t rb64(const uint8_t *p)
+{
+    return (uint64_t)segue_rb32(p) << 32 | segue_rb32(p + 4);
+}
+
+/* Frames (at the sample rate) from media-timescale units. */
+static int64_t to_frames(const mp4_demux *m, int64_t t)
+{
+    if (m->timescale == m->sample_rate || !m->timescale)
+        return t;
+    return (int64_t)((double)t * m->sample_rate / m->timescale + 0.5);
+}
+
+static int64_t from_frames(const mp4_demux *m, int64_t f)
+{
+    if (m->timescale == m->sample_rate || !m->sample_rate)
+        return f;
+    return (int64_t)((double)f * m->timescale / m->sample_rate);
+}
+
+static segue_status push_sample(mp4_demux *m, segue_demux_ctx *ctx, const mp4_sample *s)
+{
+    if (m->count == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 256;
+        if (cap > ((size_t)1 << 28))
+            return corrupt(ctx, "too many samples");
+        mp4_sample *n = segue_mem_realloc(ctx->allocator, m->samples, m->cap * sizeof *n,
+                                          cap * sizeof *n);
+        if (!n)
+            return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate sample table");
+        m->samples = n;
+        m->cap = cap;
+    }
+    m->samples[m->count++] = *s;
+    return SEGUE_OK;
+}
+
+/* Reads a top-level box header at the reader's position. Returns 1 with the
+ * type, header length and total size (0: to end of file), 0 at a clean end. */
+static int read_top_header(segue_demux_ctx *ctx, uint32_t *type, uint64_t *size, unsigned *hlen,
+                           segue_status *st)
+{
+    uint8_t h[16];
+    size_t got = 0;
+    *st = segue_reader_read_some(ctx->reader, h, 8, &got);
+    if (*st < 0)
+        return -1;
+    if (got == 0)
+        return 0;
+    if (got < 8) {
+        *st = corrupt(ctx, "truncated box header at the end of the file");
+        return -1;
+    }
+    *type = segue_rb32(h + 4);
+    *size = segue_rb32(h);
+    *hlen = 8;
+    if (*size == 1) { /* 14496-12 4.2: 64-bit largesize */
+        if ((*st = segue_demux_read_exact(ctx, h + 8, 8, "box largesize")) < 0)
+            return -1;
+        *size = rb64(h + 8);
+        *hlen = 16;
+        if (*size < 16) {
+            *st = corrupt(ctx, "box largesize smaller than its header");
+            return -1;
+        }
+    } else if (*size != 0 && *size < 8) {
+        *st = corrupt(ctx, "box size smaller than its header");
+        return -1;
+    }
+    return 1;
+}
+
+/* ---- sample description ---------------------------------------------------- */
+
+/* 14496-1 8.3.3: expandable size of a descriptor (up to four 7-bit groups). */
+static int desc_len(mp4_span *s, size_t *len)
+{
+    *len = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!s->n)
+            return 0;
+        uint8_t b = *s->p++;
+        s->n--;
+        *len = *len << 7 | (b & 0x7f);
+        if (!(b & 0x80))
+            return *len <= s->n;
+    }
+    return 0;
+}
+
+static int desc_take(mp4_span *s, uint8_t *tag, mp4_span *body)
+{
+    size_t len;
+    if (s->n < 1)
+        return 0;
+    *tag = *s->p++;
+    s->n--;
+    if (!desc_len(s, &len))
+        return 0;
+    body->p = s->p;
+    body->n = len;
+    s->p += len;
+    s->n -= len;
+    return 1;
+}
+
+static int skip(mp4_span *s, size_t n)
+{
+    if (s->n < n)
+        return 0;
+    s->p += n;
+    s->n -= n;
+    return 1;
+}
+
+/* esds (14496-14 5.6): ES_Descriptor > DecoderConfigDescriptor (object type)
+ * > DecoderSpecificInfo (the AudioSpecificConfig). */
+static segue_status parse_esds(segue_demux_ctx *ctx, mp4_span esds, uint8_t *oti, mp4_span *dsi)
+{
+    dsi->p = NULL;
+    dsi->n = 0;
+    uint8_t tag;
+    mp4_span es, dc;
+    if (!skip(&esds, 4) || !desc_take(&esds, &tag, &es) || tag != 0x03)
+        return corrupt(ctx, "esds has no ES_Descriptor");
+    if (es.n < 3)
+        return corrupt(ctx, "esds ES_Descriptor is too short");
+    uint8_t flags = es.p[2];
+    skip(&es, 3);
+    if ((flags & 0x80) && !skip(&es, 2)) /* streamDependenceFlag */
+        return corrupt(ctx, "esds ES_Descriptor is too short");
+    if (flags & 0x40) { /* URL_Flag */
+        if (!es.n || !skip(&es, 1u + es.p[0]))
+            return corrupt(ctx, "esds ES_Descriptor is too short");
+    }
+    if ((flags & 0x20) && !skip(&es, 2)) /* OCRstreamFlag */
+        return corrupt(ctx, "esds ES_Descriptor is too short");
+    for (;;) {
+        if (!desc_take(&es, &tag, &dc))
+            return corrupt(ctx, "esds has no DecoderConfigDescriptor");
+        if (tag == 0x04)
+            break;
+    }
+    if (dc.n < 13)
+        return corrupt(ctx, "esds DecoderConfigDescriptor is too short");
+    *oti = dc.p[0];
+    skip(&dc, 13);
+    mp4_span d;
+    while (desc_take(&dc, &tag, &d))
+        if (tag == 0x05) {
+            *dsi = d;
+            break;
+        }
+    return SEGUE_OK;
+}
+
+/* The next n bits of a left-aligned 64-bit window. */
+static unsigned take_bits(uint64_t bits, unsigned *pos, unsigned n)
+{
+    unsigned v = (unsigned)((bits >> (64 - *pos - n)) & ((1u << n) - 1));
+    *pos += n;
+    return v;
+}
+
+/* 14496-3 1.6.2.1 AudioSpecificConfig: object type, sampling frequency,
+ * channel configuration (enough for the stream info; the decoder parses
+ * the rest). */
+static int parse_asc(mp4_span asc, uint32_t *rate, uint32_t *channels, unsigned *aot)
+{
+    static const uint32_t rates[13] = {96000, 88200, 64000, 48000, 44100, 32000, 24000,
+                                       22050, 16000, 12000, 11025, 8000,  7350};
+    uint64_t bits = 0;
+    for (size_t i = 0; i < 8; i++)
+        bits = bits << 8 | (i < asc.n ? asc.p[i] : 0);
+    if (asc.n < 2)
+        return 0;
+    unsigned pos = 0;
+    unsigned type = take_bits(bits, &pos, 5);
+    if (type == 31)
+        type = 32 + take_bits(bits, &pos, 6);
+    unsigned sfi = take_bits(bits, &pos, 4);
+    if (sfi == 15) {
+        if (asc.n < 5)
+            return 0;
+        *rate = take_bits(bits, &pos, 24);
+    } else {
+        *rate = sfi < 13 ? rates[sfi] : 0;
+    }
+    *channels = take_bits(bits, &pos, 4);
+    *aot = type;
+    return 1;
+}
+
+typedef struct entry_info {
+    uint32_t format;
+    uint32_t channels, rate, bits;
+} entry_info;
+
+/* A sample entry's audio fields (14496-12 12.2.3; QuickTime sound sample
+ * description versions 1 and 2 add 16 and 36 bytes). On return *children
+ * covers the child boxes. */
+static segue_status audio_entry(segue_demux_ctx *ctx, mp4_span e, entry_info *info, mp4_span *children)
+{
+    if (e.n < 28)
+        return corrupt(ctx, "audio sample entry is too short");
+    uint16_t version = segue_rb16(e.p + 8);
+    info->channels = segue_rb16(e.p + 16);
+    info->bits = segue_rb16(e.p + 18);
+    info->rate = segue_rb32(e.p + 24) >> 16;
+    size_t skipn = 28;
+    if (version == 1) {
+        skipn += 16;
+    } else if (version == 2) {
+        skipn += 36;
+        if (e.n >= 64) {
+            uint64_t bitsf = rb64(e.p + 32);
+            double r;
+            memcpy(&r, &bitsf, sizeof r);
+            if (r > 0 && r < 1e7)
+                info->rate = (uint32_t)(r + 0.5);
+            info->channels = segue_rb32(e.p + 40);
+            info->bits = segue_rb32(e.p + 48);
+        }
+    }
+    if (e.n < skipn)
+        return corrupt(ctx, "audio sample entry is too short");
+    children->p = e.p + skipn;
+    children->n = e.n - skipn;
+    return SEGUE_OK;
+}
+
+static segue_status drm_error(segue_demux_ctx *ctx, const char *scheme)
+{
+    if (scheme)
+        return segue_error_set(ctx->err, SEGUE_ERR_DRM,
+                               "DRM-protected (Common Encryption '%s'): cannot be converted", scheme);
+    return segue_error_set(ctx->err, SEGUE_ERR_DRM, "DRM-protected (FairPlay): cannot be converted");
+}
+
+static segue_status set_extradata(mp4_demux *m, segue_demux_ctx *ctx, const uint8_t *p, size_t n)
+{
+    if (!n)
+        return SEGUE_OK;
+    m->extradata = segue_mem_alloc(ctx->allocator, n);
+    if (!m->extradata)
+        return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate codec setup");
+    memcpy(m->extradata, p, n);
+    m->extradata_size = n;
+    return SEGUE_OK;
+}
+
+/* stsd (14496-12 8.5.2): the first sample entry decides the codec. */
+static segue_status parse_stsd(mp4_demux *m, segue_demux_ctx *ctx, mp4_span stsd,
+                               segue_codec_params *params)
+{
+    if (!skip(&stsd, 8))
+        return corrupt(ctx, "stsd is too short");
+    uint32_t format;
+    mp4_span e;
+    if (mp4_next_box(&stsd, &format, &e) != 1)
+        return corrupt(ctx, "stsd has no sample entry");
+    entry_info info = {format, 0, 0, 0};
+    mp4_span kids;
+    segue_status st = audio_entry(ctx, e, &info, &kids);
+    if (st < 0)
+        return st;
+
+    /* FairPlay: 'drms' (audio) / 'drmi' (video) entries; an 'enca' entry
+     * is an encrypted one whose sinf (14496-12 8.12) names the scheme. */
+    if (format == MP4_TAG('d', 'r', 'm', 's') || format == MP4_TAG('d', 'r', 'm', 'i'))
+        return drm_error(ctx, NULL);
+    if (format == MP4_TAG('e', 'n', 'c', 'a')) {
+        mp4_span sinf, schm, frma;
+        if (mp4_find_box(kids, MP4_TAG('s', 'i', 'n', 'f'), &sinf)) {
+            if (mp4_find_box(sinf, MP4_TAG('s', 'c', 'h', 'm'), &schm) && schm.n >= 8) {
+                uint32_t scheme = segue_rb32(schm.p + 4);
+                if (scheme == MP4_TAG('c', 'e', 'n', 'c') || scheme == MP4_TAG('c', 'e', 'n', 's') ||
+                    scheme == MP4_TAG('c', 'b', 'c', '1')) {
+                    char name[5] = {(char)(scheme >> 24), (char)(scheme >> 16), (char)(scheme >> 8),
+                                    (char)scheme, 0};
+                    return drm_error(ctx, name);
+                }
+            }
+            return drm_error(ctx, NULL);
+        }
+        (void)frma;
+        return segue_error_set(ctx->err, SEGUE_ERR_UNSUPPORTED,
+                               "mp4: encrypted sample entry 'enca' without protection info");
+    }
+
+    m->sample_rate = info.rate;
+    params->channels = info.channels;
+    params->sample_rate = info.rate;
+    if (format == MP4_TAG('m', 'p', '4', 'a')) {
+        mp4_span esds, dsi;
+        uint8_t oti = 0;
+        if (!mp4_find_box(kids, MP4_TAG('e', 's', 'd', 's'), &esds)) {
+            /* QuickTime files may nest it in a 'wave' box. */
+            mp4_span wave;
+            if (!mp4_find_box(kids, MP4_TAG('w', 'a', 'v', 'e'), &wave) ||
+                !mp4_find_box(wave, MP4_TAG('e', 's', 'd', 's'), &esds))
+                return corrupt(ctx, "'mp4a' sample entry has no esds");
+        }
+        if ((st = parse_esds(ctx, esds, &oti, &dsi)) < 0)
+            return st;
+        /* 14496-1 Table 5 objectTypeIndication. */
+        if (oti == 0x40 || oti == 0x66 || oti == 0x67 || oti == 0x68) {
+            if (!dsi.n)
+                return corrupt(ctx, "AAC track has no AudioSpecificConfig");
+            uint32_t rate = 0, ch = 0;
+            unsigned aot = 0;
+            if (!parse_asc(dsi, &rate, &ch, &aot))
+                return corrupt(ctx, "AudioSpecificConfig is too short");
+            if (oti == 0x40 && aot != 1 && aot != 2 && aot != 3 && aot != 4 && aot != 5 &&
+                aot != 29 && aot != 6 && aot != 17 && aot != 19 && aot != 20 && aot != 22 &&
+                aot != 23 && aot != 39 && aot != 42)
+                return segue_error_set(ctx->err, SEGUE_ERR_UNSUPPORTED,
+                                       "mp4: MPEG-4 audio object type %u is not AAC", aot);
+            /* HE-AAC (5, 29) goes to "aac" too: the decoder names it. */
+            if (rate && aot != 5 && aot != 29)
+                params->sample_rate = rate;
+            else if (rate && !params->sample_rate)
+                params->sample_rate = rate;
+            if (ch && ch < 8)
+                params->channels = ch == 7 ? 8 : ch;
+            params->codec = "aac";
+            params->max_packet_frames = 1024;
+            ctx->info->codec = "aac";
+            m->sample_rate = params->sample_rate;
+            return set_extradata(m, ctx, dsi.p, dsi.n);
+        }
+        if (oti == 0x6B || oti == 0x69) {
+            /* MPEG-1/2 audio: one frame per sample, which is the packet
+             * model of our "mp3" decoder. */
+            params->codec = "mp3";
+            params->max_packet_frames = 1152;
+            return SEGUE_OK;
+        }
+        const char *what = oti == 0xA5 ? "AC-3" : oti == 0xA6 ? "E-AC-3" : oti == 0xA9 ? "DTS"
+                           : oti == 0xDD ? "Vorbis" : oti == 0xE1 ? "QCELP" : "unknown";
+        return segue_error_set(ctx->err, SEGUE_ERR_UNSUPPORTED,
+                               "mp4: 'mp4a' with object type 0x%02x (%s) is not supported", oti, what);
+    }
+    if (format == MP4_TAG('a', 'l', 'a', 'c')) {
+        /* Apple Lossless: child 'alac' box = version/flags + 24-byte
+         * ALACSpecificConfig (frameLength, compatibleVersion, bitDepth,
+         * pb, mb, kb, numChannels, maxRun, maxFrameBytes, avgBitRate,
+         * sampleRate). */
+        mp4_span cfg;
+        if (!mp4_find_box(kids, MP4_TAG('a', 'l', 'a', 'c'), &cfg) || cfg.n < 28)
+            return corrupt(ctx, "'alac' sample entry has no ALACSpecificConfig");
+        const uint8_t *c = cfg.p + 4;
+        params->codec = "alac";
+        params->max_packet_frames = segue_rb32(c);
+        params->bits_per_sample = c[5];
+        params->channels = c[9];
+        params->sample_rate = segue_rb32(c + 20);
+        if (!params->max_packet_frames || params->max_packet_frames > 65536)
+            return corrupt(ctx, "ALAC frameLength out of range");
+        m->sample_rate = params->sample_rate;
+        ctx->info->codec = "alac";
+        ctx->info->bits_per_sample = params->bits_per_sample;
+        return set_extradata(m, ctx, c, 24);
+    }
+    char name[5] = {(char)(format >> 24), (char)(format >> 16), (char)(format >> 8), (char)format, 0};
+    for (int i = 0; i < 4; i++)
+        if (name[i] < 0x20 || name[i] > 0x7e)
+            name[i] = '?';
+    const char *what = format == MP4_TAG('a', 'c', '-', '3') ? " (AC-3)"
+                       : format == MP4_TAG('e', 'c', '-', '3') ? " (E-AC-3)"
+                       : format == MP4_TAG('O', 'p', 'u', 's') ? " (Opus)"
+                       : format == MP4_TAG('f', 'L', 'a', 'C') ? " (FLAC)" : "";
+    return segue_error_set(ctx->err, SEGUE_ERR_UNSUPPORTED,
+                           "mp4: sample entry '%s'%s is not supported", name, what);
+}
+
+/* ---- sample tables ----------------------------------------------------------- */
+
+typedef struct stbl_boxes {
+    mp4_span stsz, stsc, stco, stts;
+    int co64, have_stsz, have_stsc, have_stco, have_stts;
+} stbl_boxes;
+
+/* Expands stsz/stsc/stco/stts (14496-12 8.7.3, 8.7.4, 8.7.5, 8.6.1.2) into
+ * one entry per sample. */
+static segue_status build_samples(mp4_demux *m, segue_demux_ctx *ctx, const stbl_boxes *b)
+{
+    if (!b->have_stsz || !b->have_stsc || !b->have_stco || !b->have_stts)
+        return corrupt(ctx, "stbl lacks stsz, stsc, stco/co64 or stts");
+    mp4_span stsz = b->stsz, stsc = b->stsc, stco = b->stco, stts = b->stts;
+    if (stsz.n < 12 || stsc.n < 8 || stco.n < 8 || stts.n < 8)
+        return corrupt(ctx, "sample table box is too short");
+    uint32_t fixed = segue_rb32(stsz.p + 4), count = segue_rb32(stsz.p + 8);
+    if (!fixed && (stsz.n - 12) / 4 < count)
+        return corrupt(ctx, "stsz lists more samples than it holds");
+    if (fixed) {
+        uint64_t limit = m->file_size >= 0 ? (uint64_t)m->file_size / fixed : MP4_MAX_SAMPLES;
+        if (count > limit)
+            return corrupt(ctx, "stsz sample count exceeds the file");
+    }
+    uint32_t nstsc = segue_rb32(stsc.p + 4), nchunks = segue_rb32(stco.p + 4),
+             nstts = segue_rb32(stts.p + 4);
+    size_t esz = b->co64 ? 8 : 4;
+    if ((stsc.n - 8) / 12 < nstsc || (stco.n - 8) / esz < nchunks || (stts.n - 8) / 8 < nstts)
+        return corrupt(ctx, "sample table lists more entries than it holds");
+    if (count && (!nstsc || !nchunks || !nstts))
+        return corrupt(ctx, "empty stsc, stco or stts for a track with samples");
+    if (count) {
+        m->samples = segue_mem_calloc(ctx->allocator, count, sizeof *m->samples);
+        if (!m->samples)
+            return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate sample table");
+        m->cap = count;
+    }
+    /* Offsets and sizes by chunk. */
+    uint32_t s = 0, entry = 0;
+    for (uint32_t c = 0; c < nchunks && s < count; c++) {
+        while (entry + 1 < nstsc && segue_rb32(stsc.p + 8 + 12 * (size_t)(entry + 1)) <= c + 1)
+            entry++;
+        uint32_t per = segue_rb32(stsc.p + 8 + 12 * (size_t)entry + 4);
+        uint64_t off = b->co64 ? rb64(stco.p + 8 + 8 * (size_t)c) : segue_rb32(stco.p + 8 + 4 * (size_t)c);
+        for (uint32_t i = 0; i < per && s < count; i++, s++) {
+            uint32_t size = fixed ? fixed : segue_rb32(stsz.p + 12 + 4 * (size_t)s);
+            if (size > MP4_MAX_SAMPLE)
+                return corrupt(ctx, "sample larger than 4 MiB");
+            if (m->file_size >= 0 && (off > (uint64_t)m->file_size || size > (uint64_t)m->file_size - off))
+                return corrupt(ctx, "sample lies past the end of the file");
+            m->samples[s].offset = off;
+            m->samples[s].size = size;
+            off += size;
+        }
+    }
+    if (s < count) {
+        if (segue_demux_strict(ctx))
+            return corrupt(ctx, "stsc/stco cover fewer samples than stsz lists");
+        count = s; /* keep what the chunks place */
+    }
+    /* Decode times. */
+    int64_t dts = 0;
+    s = 0;
+    for (uint32_t e = 0; e < nstts && s < count; e++) {
+        uint32_t n = segue_rb32(stts.p + 8 + 8 * (size_t)e), delta = segue_rb32(stts.p + 12 + 8 * (size_t)e);
+        for (uint32_t i = 0; i < n && s < count; i++, s++) {
+            m->samples[s].dts = dts;
+            m->samples[s].duration = delta;
+            dts += delta;
+        }
+    }
+    if (s < count) {
+        if (segue_demux_strict(ctx))
+            return corrupt(ctx, "stts covers fewer samples than stsz lists");
+        count = s;
+    }
+    m->count = count;
+    return SEGUE_OK;
+}
+
+/* ---- moov -------------------------------------------------------------------- */
+
+typedef struct edit_info {
+    int have;
+    int64_t media_time;      /* media timescale */
+    uint64_t duration;       /* movie timescale */
+} edit_info;
+
+/* elst (14496-12 8.6.6): the first non-empty edit. */
+static void parse_elst(mp4_span elst, edit_info *ed)
+{
+    if (elst.n < 8)
+        return;
+    int v1 = elst.p[0] == 1;
+    uint32_t n = segue_rb32(elst.p + 4);
+    size_t esz = v1 ? 20 : 12;
+    mp4_span e = {elst.p + 8, elst.n - 8};
+    for (uint32_t i = 0; i < n && e.n >= esz; i++, e.p += esz, e.n -= esz) {
+        int64_t mt = v1 ? (int64_t)rb64(e.p + 8) : (int64_t)(int32_t)segue_rb32(e.p + 4);
+        uint64_t dur = v1 ? rb64(e.p) : segue_rb32(e.p);
+        if (mt == -1)
+            continue; /* an empty edit (a start delay): not priming */
+        ed->have = 1;
+        ed->media_time = mt;
+        ed->duration = dur;
+        return;
+    }
+}
+
+static int is_sound_trak(mp4_span trak, mp4_span *mdia)
+{
+    mp4_span hdlr;
+    if (!mp4_find_box(trak, MP4_TAG('m', 'd', 'i', 'a'), mdia) ||
+        !mp4_find_box(*mdia, MP4_TAG('h', 'd', 'l', 'r'), &hdlr) || hdlr.n < 12)
+        return 0;
+    return segue_rb32(hdlr.p + 8) == MP4_TAG('s', 'o', 'u', 'n');
+}
+
+static segue_status parse_moov(mp4_demux *m, segue_demux_ctx *ctx, mp4_span moov,
+                               segue_codec_params *params, edit_info *ed, mp4_smpb *smpb)
+{
+    mp4_span mvhd, trak, mdia, udta, meta;
+    if (mp4_find_box(moov, MP4_TAG('m', 'v', 'h', 'd'), &mvhd) && mvhd.n >= 20)
+        m->movie_timescale = segue_rb32(mvhd.p + (mvhd.p[0] == 1 ? 20 : 12));
+    if (mp4_find_box(moov, MP4_TAG('u', 'd', 't', 'a'), &udta) &&
+        mp4_find_box(udta, MP4_TAG('m', 'e', 't', 'a'), &meta)) {
+        segue_status st = mp4_read_ilst(ctx, meta, smpb);
+        if (st < 0)
+            return st;
+    }
+    /* The first sound track. */
+    mp4_span walk = moov;
+    uint32_t type;
+    int found = 0, rc;
+    while ((rc = mp4_next_box(&walk, &type, &trak)) == 1)
+        if (type == MP4_TAG('t', 'r', 'a', 'k') && is_sound_trak(trak, &mdia)) {
+            found = 1;
+            break;
+        }
+    if (!found)
+        return rc < 0 ? corrupt(ctx, "malformed moov box")
+                      : segue_error_set(ctx->err, SEGUE_ERR_UNSUPPORTED, "mp4: no audio track");
+    mp4_span tkhd, edts, elst, mdhd, minf, stbl, stsd;
+    if (mp4_find_box(trak, MP4_TAG('t', 'k', 'h', 'd'), &tkhd) && tkhd.n >= 24)
+        m->track_id = segue_rb32(tkhd.p + (tkhd.p[0] == 1 ? 20 : 12));
+    if (mp4_find_box(trak, MP4_TAG('e', 'd', 't', 's'), &edts) &&
+        mp4_find_box(edts, MP4_TAG('e', 'l', 's', 't'), &elst))
+        parse_elst(elst, ed);
+    if (!mp4_find_box(mdia, MP4_TAG('m', 'd', 'h', 'd'), &mdhd) || mdhd.n < 24)
+        return corrupt(ctx, "audio track has no mdhd");
+    m->timescale = segue_rb32(mdhd.p + (mdhd.p[0] == 1 ? 20 : 12));
+    if (!m->timescale)
+        return corrupt(ctx, "mdhd timescale is 0");
+    if (!mp4_find_box(mdia, MP4_TAG('m', 'i', 'n', 'f'), &minf) ||
+        !mp4_find_box(minf, MP4_TAG('s', 't', 'b', 'l'), &stbl) ||
+        !mp4_find_box(stbl, MP4_TAG('s', 't', 's', 'd'), &stsd))
+        return corrupt(ctx, "audio track has no stbl/stsd");
+    segue_status st = parse_stsd(m, ctx, stsd, params);
+    if (st < 0)
+        return st;
+
+    stbl_boxes b;
+    memset(&b, 0, sizeof b);
+    b.have_stsz = mp4_find_box(stbl, MP4_TAG('s', 't', 's', 'z'), &b.stsz);
+    b.have_stsc = mp4_find_box(stbl, MP4_TAG('s', 't', 's', 'c'), &b.stsc);
+    b.have_stts = mp4_find_box(stbl, MP4_TAG('s', 't', 't', 's'), &b.stts);
+    b.have_stco = mp4_find_box(stbl, MP4_TAG('s', 't', 'c', 'o'), &b.stco);
+    if (!b.have_stco) {
+        b.have_stco = mp4_find_box(stbl, MP4_TAG('c', 'o', '6', '4'), &b.stco);
+        b.co64 = 1;
+    }
+    /* ctts (8.6.1.3) shifts composition times; audio tracks present in
+     * decode order, so it is not needed for output and is not read. */
+
+    mp4_span mvex, trex;
+    if (mp4_find_box(moov, MP4_TAG('m', 'v', 'e', 'x'), &mvex)) {
+        m->fragmented = 1;
+        mp4_span w = mvex;
+        while (mp4_next_box(&w, &type, &trex) == 1)
+            if (type == MP4_TAG('t', 'r', 'e', 'x') && trex.n >= 24 && segue_rb32(trex.p + 4) == m->track_id) {
+                m->trex_duration = segue_rb32(trex.p + 12);
+                m->trex_size = segue_rb32(trex.p + 16);
+            }
+    }
+    if (m->fragmented && !b.have_stsz)
+        return SEGUE_OK;
+    st = build_samples(m, ctx, &b);
+    if (st < 0)
+        return st;
+    if (m->count)
+        m->frag_dts = m->samples[m->count - 1].dts + m->samples[m->count - 1].duration;
+    return SEGUE_OK;
+}
+
+/* ---- fragments ----------------------------------------------------------------- */
+
+/* moof (14496-12 8.8.4): the traf of our track, its tfhd/tfdt/trun boxes. */
+static segue_status parse_moof(mp4_demux *m, segue_demux_ctx *ctx, mp4_span moof, uint64_t moof_off)
+{
+    m->count = 0;
+    m->next = 0;
+    mp4_span traf;
+    uint32_t type;
+    mp4_span w = moof;
+    while (mp4_next_box(&w, &type, &traf) == 1) {
+        if (type != MP4_TAG('t', 'r', 'a', 'f'))
+            continue;
+        mp4_span tfhd, tfdt, box;
+        if (!mp4_find_box(traf, MP4_TAG('t', 'f', 'h', 'd'), &tfhd) || tfhd.n < 8)
+            return corrupt(ctx, "traf has no tfhd");
+        uint32_t tf_flags = segue_rb32(tfhd.p) & 0xFFFFFFu;
+        if (segue_rb32(tfhd.p + 4) != m->track_id)
+            continue;
+        size_t pos = 8;
+        uint64_t base = moof_off; /* default-base-is-moof, or the first traf's rule */
+        uint32_t def_dur = m->trex_duration, def_size = m->trex_size;
+        if (tf_flags & 0x1) {
+            if (tfhd.n < pos + 8)
+                return corrupt(ctx, "tfhd is too short");
+            base = rb64(tfhd.p + pos);
+            pos += 8;
+        }
+        if (tf_flags & 0x2)
+            pos += 4;
+        if (tf_flags & 0x8) {
+            if (tfhd.n < pos + 4)
+                return corrupt(ctx, "tfhd is too short");
+            def_dur = segue_rb32(tfhd.p + pos);
+            pos += 4;
+        }
+        if (tf_flags & 0x10) {
+            if (tfhd.n < pos + 4)
+                return corrupt(ctx, "tfhd is too short");
+            def_size = segue_rb32(tfhd.p + pos);
+            pos += 4;
+        }
+        if (mp4_find_box(traf, MP4_TAG('t', 'f', 'd', 't'), &tfdt) && tfdt.n >= 8) {
+            int64_t t = tfdt.p[0] == 1 && tfdt.n >= 12 ? (int64_t)rb64(tfdt.p + 4) : (int64_t)segue_rb32(tfdt.p + 4);
+            if (t >= 0)
+                m->frag_dts = t;
+        }
+        uint64_t cursor = base;
+        mp4_span tw = traf;
+        while (mp4_next_box(&tw, &type, &box) == 1) {
+            if (type != MP4_TAG('t', 'r', 'u', 'n'))
+                continue;
+            if (box.n < 8)
+                return corrupt(ctx, "trun is too short");
+            uint32_t flags = segue_rb32(box.p) & 0xFFFFFFu, n = segue_rb32(box.p + 4);
+            size_t p = 8;
+            if (flags & 0x1) {
+                if (box.n < p + 4)
+                    return corrupt(ctx, "trun is too short");
+                cursor = base + (uint64_t)(int64_t)(int32_t)segue_rb32(box.p + p);
+                p += 4;
+            }
+            if (flags & 0x4)
+                p += 4;
+            size_t per = (size_t)(((flags >> 8) & 1) + ((flags >> 9) & 1) + ((flags >> 10) & 1) +
+                                  ((flags >> 11) & 1)) * 4;
+            if (p > box.n || (per && (box.n - p) / per < n))
+                return corrupt(ctx, "trun lists more samples than it holds");
+            if (!per && n > MP4_MAX_SAMPLES)
+                return corrupt(ctx, "trun sample count out of range");
+            for (uint32_t i = 0; i < n; i++) {
+                mp4_sample s;
+                s.duration = def_dur;
+                s.size = def_size;
+                if (flags & 0x100)
+                    s.duration = segue_rb32(box.p + p), p += 4;
+                if (flags & 0x200)
+                    s.size = segue_rb32(box.p + p), p += 4;
+                if (flags & 0x400)
+                    p += 4;
+                if (flags & 0x800)
+                    p += 4;
+                if (s.size > MP4_MAX_SAMPLE)
+                    return corrupt(ctx, "sample larger than 4 MiB");
+                s.offset = cursor;
+                s.dts = m->frag_dts;
+                cursor += s.size;
+                m->frag_dts += s.duration;
+                segue_status st = push_sample(m, ctx, &s);
+                if (st < 0)
+                    return st;
+            }
+        }
+    }
+    return SEGUE_OK;
+}
+
+/* Reads top-level boxes from scan_pos up to the next moof and parses it;
+ * leaves the reader at the start of the mdat after it. Sets stream_end
+ * when the file ends first. */
+static segue_status next_fragment(mp4_demux *m, segue_demux_ctx *ctx)
+{
+    segue_reader *r = ctx->reader;
+    for (int guard = 0; guard < 1 << 20; guard++) {
+        if ((uint64_t)segue_reader_tell(r) != m->scan_pos) {
+            segue_status st = segue_reader_seek(r, (int64_t)m->scan_pos);
+            if (st < 0)
+                return st;
+        }
+        uint32_t type;
+        uint64_t size;
+        unsigned hlen;
+        segue_status st = SEGUE_OK;
+        int rc = read_top_header(ctx, &type, &size, &hlen, &st);
+        if (rc < 0)
+            return st;
+        if (rc == 0) {
+            m->stream_end = 1;
+            return SEGUE_OK;
+        }
+        uint64_t box_off = m->scan_pos;
+        if (size == 0) { /* to the end of the file */
+            if (type != MP4_TAG('m', 'd', 'a', 't') || m->file_size < 0) {
+                m->stream_end = 1;
+                m->scan_pos = UINT64_MAX;
+                return SEGUE_OK;
+            }
+            size = (uint64_t)m->file_size - box_off;
+        }
+        m->scan_pos = box_off + size;
+        if (type == MP4_TAG('m', 'o', 'o', 'f')) {
+            if (size - hlen > MP4_MAX_MOOF)
+                return corrupt(ctx, "moof larger than 16 MiB");
+            size_t n = (size_t)(size - hlen);
+            uint8_t *buf = segue_mem_alloc(ctx->allocator, n ? n : 1);
+            if (!buf)
+                return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate moof");
+            st = segue_demux_read_exact(ctx, buf, n, "moof box");
+            if (st >= 0) {
+                mp4_span s = {buf, n};
+                st = parse_moof(m, ctx, s, box_off);
+            }
+            segue_mem_free(ctx->allocator, buf);
+            if (st < 0)
+                return st;
+            if (!m->first_frag)
+                m->first_frag = box_off;
+            if (!m->count)
+                continue;
+            /* Step over the header of an mdat that follows, so the next scan
+             * starts after that mdat and never seeks back on a pipe. */
+            const uint8_t *h;
+            size_t avail = 0;
+            if ((st = segue_reader_peek(r, 8, &h, &avail)) < 0)
+                return st;
+            if (avail == 8 && segue_rb32(h + 4) == MP4_TAG('m', 'd', 'a', 't') && segue_rb32(h) >= 8) {
+                uint64_t msize = segue_rb32(h);
+                if ((st = segue_reader_skip(r, 8)) < 0)
+                    return st;
+                m->scan_pos += msize;
+            }
+            return SEGUE_OK;
+        }
+        if ((st = segue_demux_skip_exact(ctx, size - hlen, "top-level box")) < 0)
+            return st;
+    }
+    return corrupt(ctx, "too many boxes between fragments");
+}
+
+/* ---- demuxer ---------------------------------------------------------------------- */
+
+static int mp4_probe(const uint8_t *data, size_t size)
+{
+    if (size < 8)
+        return 0;
+    uint32_t type = segue_rb32(data + 4);
+    if (type == MP4_TAG('f', 't', 'y', 'p'))
+        return 95;
+    if (type == MP4_TAG('m', 'o', 'o', 'v') || type == MP4_TAG('m', 'd', 'a', 't') ||
+        type == MP4_TAG('w', 'i', 'd', 'e') || type == MP4_TAG('f', 'r', 'e', 'e') ||
+        type == MP4_TAG('s', 'k', 'i', 'p'))
+        return segue_rb32(data) >= 8 || segue_rb32(data) == 1 ? 50 : 0;
+    return 0;
+}
+
+static void apply_gapless(mp4_demux *m, segue_demux_ctx *ctx, const edit_info *ed, const mp4_smpb *smpb)
+{
+    int64_t media_total = 0;
+    if (m->count && !m->fragmented)
+        media_total = m->samples[m->count - 1].dts + m->samples[m->count - 1].duration;
+    segue_gapless g;
+    memset(&g, 0, sizeof g);
+    if (ed->have && ed->media_time >= 0 && m->movie_timescale) {
+        /* Edit list: media_time is the priming; segment_duration (movie
+         * timescale) the valid length. */
+        int64_t delay = ed->media_time;
+        double valid = (double)ed->duration * m->timescale / m->movie_timescale;
+        int64_t valid_media = (int64_t)(valid + 0.5);
+        /* A movie timescale coarser than the media's rounds the length
+         * (ffmpeg writes milliseconds); when the media's own duration after
+         * the priming agrees within one movie tick, it is the exact one. */
+        double tick = (double)m->timescale / m->movie_timescale;
+        if (media_total > delay && tick > 1 && (double)(media_total - delay) <= valid + tick &&
+            (double)(media_total - delay) >= valid - tick)
+            valid_media = media_total - delay;
+        if (delay > 0 || (media_total && valid_media < media_total - delay)) {
+            g.encoder_delay = (uint32_t)to_frames(m, delay);
+            if (ed->duration && valid_media > 0) {
+                g.total_frames = (uint64_t)to_frames(m, valid_media);
+                int64_t pad = media_total - delay - valid_media;
+                g.padding = pad > 0 ? (uint32_t)to_frames(m, pad) : 0;
+            }
+            segue_metadata_set_gapless(ctx->metadata, &g);
+            return;
+        }
+    }
+    if (smpb->has_smpb) {
+        g.encoder_delay = smpb->delay;
+        g.padding = smpb->padding;
+        g.total_frames = smpb->length;
+        segue_metadata_set_gapless(ctx->metadata, &g);
+    }
+}
+
+static segue_status mp4_open(void *priv, segue_demux_ctx *ctx, segue_codec_params *params)
+{
+    mp4_demux *m = priv;
+    segue_reader *r = ctx->reader;
+    m->file_size = segue_reader_size(r);
+    int seekable = segue_reader_seekable(r);
+    uint8_t *moov = NULL;
+    size_t moov_size = 0;
+    uint64_t moov_end = 0, pos = 0;
+    segue_status st = SEGUE_OK;
+    int saw_mdat = 0;
+    for (int guard = 0; guard < 1 << 20 && !moov; guard++) {
+        uint32_t type;
+        uint64_t size;
+        unsigned hlen;
+        int rc = read_top_header(ctx, &type, &size, &hlen, &st);
+        if (rc < 0)
+            return st;
+        if (rc == 0)
+            break;
+        if (size == 0) {
+            if (m->file_size < 0)
+                break;
+            size = (uint64_t)m->file_size - pos;
+        }
+        if (m->file_size >= 0 && size > (uint64_t)m->file_size - pos)
+            return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT,
+                                   "mp4: box at offset %llu declares %llu bytes, only %llu remain",
+                                   (unsigned long long)pos, (unsigned long long)size,
+                                   (unsigned long long)((uint64_t)m->file_size - pos));
+        if (type == MP4_TAG('m', 'o', 'o', 'v')) {
+            uint64_t cap = (uint64_t)segue_demux_max_metadata(ctx) + MP4_MAX_TABLES;
+            if (size - hlen > cap)
+                return segue_error_set(ctx->err, SEGUE_ERR_TOO_LARGE,
+                                       "mp4: moov of %llu bytes exceeds the limit of %llu",
+                                       (unsigned long long)(size - hlen), (unsigned long long)cap);
+            moov_size = (size_t)(size - hlen);
+            moov = segue_mem_alloc(ctx->allocator, moov_size ? moov_size : 1);
+            if (!moov)
+                return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate moov");
+            st = segue_demux_read_exact(ctx, moov, moov_size, "moov box");
+            if (st < 0) {
+                segue_mem_free(ctx->allocator, moov);
+                return st;
+            }
+            moov_end = pos + size;
+            break;
+        }
+        if (type == MP4_TAG('m', 'o', 'o', 'f'))
+            return corrupt(ctx, "moof before moov");
+        if (type == MP4_TAG('m', 'd', 'a', 't')) {
+            saw_mdat = 1;
+            if (!seekable)
+                return segue_error_set(ctx->err, SEGUE_ERR_NOT_SEEKABLE,
+                                       "mp4: the moov box follows the media data; reading it needs a seekable input");
+        }
+        if ((st = segue_demux_skip_exact(ctx, size - hlen, "top-level box")) < 0)
+            return st;
+        pos += size;
+    }
+    if (!moov)
+        return corrupt(ctx, saw_mdat ? "no moov box (incomplete recording?)" : "no moov box");
+
+    edit_info ed;
+    mp4_smpb smpb;
+    memset(&ed, 0, sizeof ed);
+    memset(&smpb, 0, sizeof smpb);
+    mp4_span ms = {moov, moov_size};
+    st = parse_moov(m, ctx, ms, params, &ed, &smpb);
+    segue_mem_free(ctx->allocator, moov);
+    if (st < 0)
+        return st;
+    if (!params->sample_rate)
+        return corrupt(ctx, "sample rate is 0");
+    m->scan_pos = moov_end;
+    if (m->fragmented && !m->count) {
+        if ((st = next_fragment(m, ctx)) < 0)
+            return st;
+    } else {
+        m->fragmented = 0; /* sample tables in moov: ignore any fragments */
+    }
+
+    uint32_t maxsize = 0;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < m->count; i++) {
+        if (m->samples[i].size > maxsize)
+            maxsize = m->samples[i].size;
+        bytes += m->samples[i].size;
+    }
+    m->pkt_cap = maxsize ? maxsize : 4096;
+    m->pkt = segue_mem_alloc(ctx->allocator, m->pkt_cap);
+    if (!m->pkt)
+        return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate packet buffer");
+
+    params->extradata = m->extradata;
+    params->extradata_size = m->extradata_size;
+    segue_stream_info *info = ctx->info;
+    info->container = "mp4";
+    info->sample_rate = params->sample_rate;
+    info->channels = params->channels;
+    if (!m->fragmented && m->count) {
+        int64_t total = m->samples[m->count - 1].dts + m->samples[m->count - 1].duration;
+        info->frames = to_frames(m, total);
+        if (info->frames > 0)
+            info->bitrate = (uint32_t)((double)bytes * 8.0 * params->sample_rate / (double)info->frames + 0.5);
+    }
+    info->seekable = seekable;
+    apply_gapless(m, ctx, &ed, &smpb);
+    return SEGUE_OK;
+}
+
+static segue_status mp4_read_packet(void *priv, segue_demux_ctx *ctx, segue_packet *pkt)
+{
+    mp4_demux *m = priv;
+    while (m->next >= m->count) {
+        if (!m->fragmented || m->stream_end)
+            return SEGUE_END_OF_STREAM;
+        segue_status st = next_fragment(m, ctx);
+        if (st < 0)
+            return st;
+    }
+    const mp4_sample *s = &m->samples[m->next];
+    if (s->size > m->pkt_cap) {
+        uint8_t *n = segue_mem_realloc(ctx->allocator, m->pkt, m->pkt_cap, s->size);
+        if (!n)
+            return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate packet buffer");
+        m->pkt = n;
+        m->pkt_cap = s->size;
+    }
+    if ((uint64_t)segue_reader_tell(ctx->reader) != s->offset) {
+        if (s->offset > INT64_MAX)
+            return corrupt(ctx, "sample offset out of range");
+        segue_status st = segue_reader_seek(ctx->reader, (int64_t)s->offset);
+        if (st < 0)
+            return st == SEGUE_ERR_NOT_SEEKABLE
+                       ? segue_error_set(ctx->err, st, "mp4: samples out of file order need a seekable input")
+                       : st;
+    }
+    segue_status st = segue_demux_read_exact(ctx, m->pkt, s->size, "sample");
+    if (st < 0)
+        return st;
+    pkt->data = m->pkt;
+    pkt->size = s->size;
+    pkt->pts = to_frames(m, s->dts);
+    pkt->frames = 0;
+    pkt->flags = 0;
+    m->next++;
+    return SEGUE_OK;
+}
+
+/* Index of the last sample whose dts <= t (0 if none). */
+static size_t find_sample(const mp4_demux *m, int64_t t)
+{
+    size_t lo = 0, hi = m->count;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->samples[mid].dts <= t)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static segue_status mp4_seek(void *priv, segue_demux_ctx *ctx, int64_t frame, int64_t *landed)
+{
+    mp4_demux *m = priv;
+    int64_t t = from_frames(m, frame);
+    if (m->fragmented) {
+        /* Walk the fragments from the first until one reaches t. */
+        m->scan_pos = m->first_frag;
+        m->frag_dts = 0;
+        m->stream_end = 0;
+        m->count = m->next = 0;
+        for (;;) {
+            segue_status st = next_fragment(m, ctx);
+            if (st < 0)
+                return st;
+            if (m->stream_end || (m->count && m->frag_dts > t))
+                break;
+        }
+    }
+    if (!m->count) {
+        *landed = 0;
+        m->next = 0;
+        return SEGUE_OK;
+    }
+    size_t i = find_sample(m, t);
+    m->next = i;
+    int64_t l = to_frames(m, m->samples[i].dts);
+    *landed = l <= frame ? l : frame;
+    return SEGUE_OK;
+}
+
+static void mp4_close(void *priv, segue_demux_ctx *ctx)
+{
+    mp4_demux *m = priv;
+    if (!m)
+        return;
+    segue_mem_free(ctx->allocator, m->samples);
+    segue_mem_free(ctx->allocator, m->pkt);
+    segue_mem_free(ctx->allocator, m->extradata);
+    memset(m, 0, sizeof *m);
+}
+
+const segue_demuxer_desc segue_demuxer_mp4 = {
+    .name = "mp4",
+    .priv_size = sizeof(mp4_demux),
+    .probe = mp4_probe,
+    .open = mp4_open,
+    .read_packet = mp4_read_packet,
+    .seek = mp4_seek,
+    .close = mp4_close,
+};

@@ -191,28 +191,29 @@ def markdown(report, pipeline, wrappers_md, kernels_md):
     lines += ["## Whole-process runs (peak RSS)", ""]
     if pipeline:
         mib = lambda b: "%.1f MiB" % (b / 1048576.0)
-        lines += ["| run | audio | peak RSS | 16 MiB budget | CPU s | x realtime (CPU) |",
-                  "|---|---:|---:|---|---:|---:|"]
+        lines += ["| run | audio | peak RSS | 16 MiB budget | CPU s | x realtime (CPU) | wall s |",
+                  "|---|---:|---:|---|---:|---:|---:|"]
         for r in pipeline.get("long", []):
             if r.get("exit") == 0:
-                lines.append("| `%s` | %.0f s | %s | %s | %.1f | %.1f |" % (
+                lines.append("| `%s` | %.0f s | %s | %s | %.1f | %.1f | %.1f |" % (
                     r["command"], r["audio_seconds"], mib(r["peak_rss_bytes"]), r["verdict"], r["cpu_s"],
-                    r["x_realtime_cpu"]))
+                    r["x_realtime_cpu"], r["wall_s"]))
             else:
-                lines.append("| `%s` | %.0f s | - | %s | - | - |" % (r["command"], r["audio_seconds"],
-                                                                 r.get("verdict", "failed")))
+                lines.append("| `%s` | %.0f s | - | %s | - | - | - |" % (r["command"], r["audio_seconds"],
+                                                                     r.get("verdict", "failed")))
         b = pipeline.get("batch")
         if b:
             audio = b["files"] * b["seconds_each"]
             for jobs in ("1", "2"):
                 j = b["jobs"].get(jobs, {})
                 if "error" in j or not j:
-                    lines.append("| `segue batch -j %s` | %d s | - | | - | - |" % (jobs, audio))
+                    lines.append("| `segue batch -j %s` | %d s | - | | - | - | - |" % (jobs, audio))
                 else:
                     lines.append("| `segue batch --profile psp-mp3 -j %s` (%d x %d s, median of %d) | %d s | "
-                                 "%s | | %.1f | %.1f |" % (jobs, b["files"], b["seconds_each"], j["runs"],
-                                                            audio, mib(j["max_peak_rss_bytes"]),
-                                                            j["median_cpu_s"], audio / j["median_cpu_s"]))
+                                 "%s | | %.1f | %.1f | %.2f |" % (jobs, b["files"], b["seconds_each"], j["runs"],
+                                                                 audio, mib(j["max_peak_rss_bytes"]),
+                                                                 j["median_cpu_s"], audio / j["median_cpu_s"],
+                                                                 j["median_wall_s"]))
         lines.append("")
     else:
         lines += ["not measured (tools/bench_pipeline.py did not run)", ""]

@@ -35,7 +35,14 @@ typedef struct segue_codec_params {
      * frame (MP3 encoder delay, Opus pre-skip), set by encoder_init. */
     uint32_t encoder_delay;
     /* Encoders: the input length when known (-1 otherwise), for headers
-     * written up front (FLAC total samples, the MP3 Info tag on a pipe). */
+     * written up front (FLAC total samples, the MP3 Info tag on a pipe).
+     * Decoders: set by a demuxer (0 otherwise) when its container states
+     * the stream's length exactly, in a field written for that purpose
+     * (the RIFF `fact` total), rather than one worked out from the frames.
+     * It equals the gapless total_frames; it lets the core complete a
+     * stream whose coded frames cover that length but whose last samples
+     * the decoder still holds (core/decoder.c, end of stream). Codecs do
+     * not read it. */
     int64_t total_frames;
     /* Encoders: the whole encoder config, for codec settings (bitrate,
      * quality, compression level...). NULL for decoders. */
@@ -50,7 +57,18 @@ enum {
     /* Not audio: the final version of the codec's stream header, emitted by
      * an encoder when it is flushed (FLAC STREAMINFO with MD5 and sizes, the
      * MP3 LAME/Info tag frame). The muxer back-patches it when it can seek. */
-    SEGUE_PACKET_HEADER_UPDATE = 1
+    SEGUE_PACKET_HEADER_UPDATE = 1,
+    /* Decoders: not a packet but a request, with data NULL and size 0,
+     * made by the core after the last packet when the stream's declared
+     * length (gapless total_frames) is not reached yet. A codec whose
+     * output lags its input (overlap-add or filter history still holding
+     * samples of the last frames) outputs them: the frame it would decode
+     * from a silent packet (a zero spectrum, no gain change, the stereo
+     * settings repeated), at most one frame per call. A codec without
+     * such state, or that does not implement draining, returns SEGUE_OK
+     * with 0 frames, as for any empty packet; the core then stops asking.
+     * pkt->frames caps the output as for a packet. */
+    SEGUE_PACKET_DRAIN = 2
 };
 
 typedef struct segue_packet {

@@ -26,7 +26,9 @@
  *   - A damaged ea3 tag is listed as unmapped (strict: an error); the audio
  *     is still read. A tag above max_metadata_bytes is skipped unread.
  *   - Gapless (no field in OMA): the ATRAC rule in container/wav_internal.h,
- *     the same samples as the RIFF-AT3 wrapper of the same stream.
+ *     the usual delay and the frames' count as the length (what atracdenc
+ *     states in the RIFF fact), so the same samples as the RIFF-AT3
+ *     wrapper of the same stream; the core drains the decoder's tail.
  *   - A trailing partial frame is dropped (strict: an error).
  *   - Seeking lands one frame early so the decoder's overlap is primed; for
  *     MP3 it restarts at the first frame (exact, slow on long files).
@@ -355,7 +357,11 @@ static segue_status oma_open(void *priv, segue_demux_ctx *ctx, segue_codec_param
         }
         uint32_t delay = plus ? SEGUE_ATRAC3PLUS_DEFAULT_SKIP + SEGUE_ATRAC3PLUS_DECODER_DELAY
                               : SEGUE_ATRAC3_DEFAULT_SKIP + SEGUE_ATRAC3_DECODER_DELAY;
-        segue_atrac_set_gapless(ctx->metadata, delay, 0, coded);
+        /* Length: OMA records none, so the frames' own count is taken,
+         * the value atracdenc writes as the RIFF fact total of the same
+         * stream (frames x samples per frame): the .oma and .at3 wrappers
+         * decode alike, and no coded sample is cut. Unknown on a pipe. */
+        segue_atrac_set_gapless(ctx->metadata, delay, coded > 0 ? (uint64_t)coded : 0, coded);
         return SEGUE_OK;
     }
     case OMA_CODEC_MP3:

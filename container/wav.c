@@ -550,6 +550,10 @@ static segue_status open_coded(wav_demux *w, segue_demux_ctx *ctx, const wav_sca
     if (delay > UINT32_MAX / 2)
         return segue_error_set(ctx->err, SEGUE_ERR_CORRUPT, "wav: 'fact' skip of %u samples", skip);
     segue_atrac_set_gapless(ctx->metadata, (uint32_t)delay, s->have_fact ? s->fact_total : 0, coded);
+    /* The fact total is stated, not derived: the core may complete a
+     * stream that covers it but ends inside the decoder's delay. */
+    if (s->have_fact && s->fact_total)
+        params->total_frames = s->fact_total;
     return SEGUE_OK;
 }
 
@@ -875,8 +879,11 @@ static segue_status wav_demux_seek(void *priv, segue_demux_ctx *ctx, int64_t fra
         uint64_t index = (uint64_t)frame / w->coded_frame_samples;
         if (index > 0)
             index--;
-        if (index > total)
-            index = total;
+        /* A target past the last frame (inside the drained tail of a fact
+         * length) still lands on the last frame, so the decoder holds its
+         * tail when the core drains it. */
+        if (index >= total)
+            index = total > 0 ? total - 1 : 0;
         segue_status st = segue_reader_seek(ctx->reader, w->data_start + (int64_t)(index * w->block_align));
         if (st < 0)
             return st;

@@ -13,6 +13,48 @@
 
 #define SEGUE_MAX_CHANNELS 32
 
+/*
+ * End of stream. A codec's output lags its input by its delay (overlap-add,
+ * filter history), and an encoder that writes no flushing frame leaves the
+ * stream's last samples inside the decoder when the packets end (the
+ * atracdenc ATRAC3 files: their frames decode to exactly the RIFF fact
+ * length, 1162 samples of which are still held back after the delay is
+ * dropped). When the packets are done and the gapless total is not
+ * reached, the core looks at the deficit, the frames still to output plus
+ * the delay still to discard:
+ *
+ *   deficit <= encoder_delay   The coded frames cover the declared length
+ *                              (frames x frame size >= total): the rest is
+ *                              only held back by the delay. The codec is
+ *                              asked to drain (SEGUE_PACKET_DRAIN, at most
+ *                              SEGUE_MAX_DRAINS times, stopping when it
+ *                              gives nothing); if the total is still not
+ *                              reached and the container states it exactly
+ *                              (params.total_frames: the RIFF fact), the
+ *                              rest is silence.
+ *   deficit > encoder_delay    Frames are missing: the stream is truncated.
+ *                              What was decoded is all there is: no drain,
+ *                              no silence; strict decoding fails, and the
+ *                              CLI and batch, which compare the output
+ *                              with info.frames, report it.
+ *
+ * The bound is tight on purpose: a whole file ends at most encoder_delay
+ * short (its frames cover the total), and one that lost even part of its
+ * last frame (the demuxer drops a partial frame) ends at least a frame
+ * more short, so a cut file is never padded to its declared length. The
+ * silence is at most encoder_delay frames, and only when the codec cannot
+ * drain. Containers
+ * whose total is derived from the frames or from tags (MP3, MP4, Ogg,
+ * OMA) never get silence. Only ATRAC3 implements draining; the other
+ * decoders answer a drain with 0 frames (their gapless totals are met by
+ * the packets), so their output is unchanged (docs/atrac.md).
+ */
+#define SEGUE_MAX_DRAINS 2
+enum { TAIL_NONE = 0, TAIL_DRAIN, TAIL_SILENCE, TAIL_DONE };
+/* Read-only zeros the silence is served from (a whole number of frames of
+ * any channel count up to SEGUE_MAX_CHANNELS is taken from its start). */
+static const float tail_silence[1024];
+
 struct segue_decoder {
     segue_allocator allocator;
     segue_error err;
@@ -32,6 +74,13 @@ struct segue_decoder {
     size_t pending_frames;
     int64_t position;     /* output frames returned so far */
     int64_t skip;         /* decoded frames still to discard (delay, seek) */
+    /* End of stream (fill_pending): the gapless total (-1: none), whether
+     * the container states it exactly (params.total_frames), and the tail
+     * after the last packet: TAIL_* state, drain requests made. */
+    int64_t gapless_end;
+    int exact_end;
+    int tail;
+    int drains;
     int eos;
     int opened;           /* open succeeded */
     segue_status failed;  /* sticky error */
@@ -184,10 +233,15 @@ static segue_status probe_and_open(segue_decoder *d, const segue_io *io)
      * length. Containers that know both put them in the metadata. */
     segue_gapless g;
     segue_metadata_get_gapless(d->metadata, &g);
+    d->gapless_end = -1;
     if (d->cfg.gapless) {
         d->skip = g.encoder_delay;
-        if (g.total_frames)
+        if (g.total_frames) {
             d->info.frames = (int64_t)g.total_frames;
+            d->gapless_end = (int64_t)g.total_frames;
+            d->exact_end = d->params.total_frames > 0 &&
+                           (uint64_t)d->params.total_frames == g.total_frames;
+        }
     }
     return SEGUE_OK;
 }
@@ -260,6 +314,20 @@ const char *segue_decoder_last_error(const segue_decoder *d)
     return d->err.detail;
 }
 
+/* The packets are done: decides how the stream ends (see "End of
+ * stream" above). Sets d->tail. */
+static void begin_tail(segue_decoder *d)
+{
+    d->tail = TAIL_DONE;
+    if (d->gapless_end < 0 || d->position >= d->gapless_end)
+        return;
+    segue_gapless g;
+    segue_metadata_get_gapless(d->metadata, &g);
+    int64_t deficit = d->gapless_end - d->position + d->skip;
+    if (deficit <= (int64_t)g.encoder_delay)
+        d->tail = TAIL_DRAIN;
+}
+
 /* Makes at least one frame pending, or reports end of stream. */
 static segue_status fill_pending(segue_decoder *d)
 {
@@ -268,18 +336,46 @@ static segue_status fill_pending(segue_decoder *d)
             return SEGUE_END_OF_STREAM;
         segue_packet pkt;
         memset(&pkt, 0, sizeof pkt);
-        segue_status st = d->demuxer->read_packet(d->demuxer_priv, &d->ctx, &pkt);
-        if (st == SEGUE_END_OF_STREAM) {
-            d->eos = 1;
-            return st;
+        segue_status st = SEGUE_OK;
+        if (d->tail == TAIL_NONE) {
+            st = d->demuxer->read_packet(d->demuxer_priv, &d->ctx, &pkt);
+            if (st < 0)
+                return st;
+            if (st == SEGUE_END_OF_STREAM)
+                begin_tail(d);
         }
-        if (st < 0)
-            return st;
+        if (d->tail != TAIL_NONE) {
+            if (d->position >= d->gapless_end)
+                d->tail = TAIL_DONE; /* the declared length is reached */
+            if (d->tail == TAIL_DRAIN && d->drains >= SEGUE_MAX_DRAINS)
+                d->tail = TAIL_SILENCE;
+            if (d->tail == TAIL_SILENCE && !d->exact_end)
+                d->tail = TAIL_DONE;
+            if (d->tail == TAIL_DONE) {
+                d->eos = 1;
+                return SEGUE_END_OF_STREAM;
+            }
+            if (d->tail == TAIL_SILENCE) {
+                /* Zeros up to the declared length. Delay still to drop
+                 * would be dropped from these zeros: it changes nothing
+                 * but the count, so it is cleared. */
+                int64_t left = d->gapless_end - d->position;
+                size_t cap = sizeof tail_silence / sizeof tail_silence[0] / d->info.channels;
+                d->skip = 0;
+                d->pending = tail_silence;
+                d->pending_frames = (uint64_t)left < cap ? (size_t)left : cap;
+                continue;
+            }
+            pkt.flags = SEGUE_PACKET_DRAIN;
+            d->drains++;
+        }
         const float *pcm = NULL;
         size_t frames = 0;
         st = d->codec->decode(d->codec_priv, &pkt, &pcm, &frames, &d->err);
         if (st < 0)
             return st;
+        if (d->tail == TAIL_DRAIN && frames == 0)
+            d->tail = TAIL_SILENCE; /* the codec holds nothing back */
         d->pending = pcm;
         d->pending_frames = frames;
         /* Discard the encoder delay / seek pre-roll. */
@@ -411,6 +507,8 @@ segue_status segue_decoder_seek(segue_decoder *d, int64_t frame)
     d->position = frame;
     d->pending = NULL;
     d->pending_frames = 0;
+    d->tail = TAIL_NONE;
+    d->drains = 0;
     d->eos = 0;
     return SEGUE_OK;
 }

@@ -23,6 +23,14 @@
  * syntheses make 1024 samples. Where FFmpeg 5.1's decoder (the acceptance
  * reference) has a quirk, this decoder does the same, noted at the line.
  *
+ * Draining (SEGUE_PACKET_DRAIN, codec/codec.h): the output lags the
+ * input (the second IMLT halves wait in the overlap buffers, 46 samples
+ * in each QMF history), so the last frame's tail is still inside when the
+ * packets end; a drain request outputs it as the frame decoded from a
+ * silent packet would (zero spectrum, no gain points). The core asks for
+ * it when a RIFF fact length is not reached by the packets (atracdenc
+ * writes no flushing frame).
+ *
  * Damage: a frame with an impossible field (sound unit id, gain locations
  * not increasing, tonal coding mode 2, tonal quantiser < 2, more than 64
  * tonal components, bits past the end of its unit, a short packet) is
@@ -297,6 +305,30 @@ static unsigned read_spectrum(bitreader *br, float *spec)
     return last_unit;
 }
 
+/* IMLT of bands 0..bands (the others are silent) of the spectrum in `out`,
+ * gain compensation and overlap-add with the channel's state: `out` gets
+ * the four 256-sample band signals. The next frame's gain points must be
+ * in c->gain[c->gain_switch ^ 1]. */
+static void synth_unit(atrac3_state *s, const segue_dsp *dsp, unsigned ch, int bands, float *out)
+{
+    atrac3_channel *c = &s->ch[ch];
+    atrac3_gain_info *gain_next = c->gain[c->gain_switch ^ 1u];
+    atrac3_gain_info *gain_now = c->gain[c->gain_switch];
+    for (unsigned b = 0; b < 4; b++) {
+        float *imlt = s->work.imdct.imlt;
+        if ((int)b <= bands)
+            dsp->atrac3_imlt(out + b * BAND_SAMPLES, (int)(b & 1u), ATRAC3_IMDCT_SCALE, imlt,
+                             s->work.imdct.fft);
+        else
+            memset(imlt, 0, 512 * sizeof(float));
+        /* The IMLT input (this band's coefficients) is consumed: the band's
+         * time signal replaces it. */
+        atrac3_gain_overlap(dsp, imlt, c->overlap[b], &gain_now[b], &gain_next[b],
+                            out + b * BAND_SAMPLES);
+    }
+    c->gain_switch ^= 1u;
+}
+
 /* One sound unit: parses it and leaves the channel's four gain-compensated
  * band signals (256 samples each) in `out`. */
 static segue_status decode_unit(atrac3_state *s, const segue_dsp *dsp, bitreader *br,
@@ -311,7 +343,6 @@ static segue_status decode_unit(atrac3_state *s, const segue_dsp *dsp, bitreader
     }
     unsigned coded_bands = br_read(br, 2);
     atrac3_gain_info *gain_next = c->gain[c->gain_switch ^ 1u];
-    atrac3_gain_info *gain_now = c->gain[c->gain_switch];
     segue_status st = read_gain(br, gain_next, coded_bands, s, err);
     if (st < 0)
         return st;
@@ -331,21 +362,21 @@ static segue_status decode_unit(atrac3_state *s, const segue_dsp *dsp, bitreader
     int bands = ((int)subband_start[last_unit] - 1) >> 8;
     if (tonal_end >= 0 && ((tonal_end + 256) >> 8) > bands)
         bands = (tonal_end + 256) >> 8;
-
-    for (unsigned b = 0; b < 4; b++) {
-        float *imlt = s->work.imdct.imlt;
-        if ((int)b <= bands)
-            dsp->atrac3_imlt(out + b * BAND_SAMPLES, (int)(b & 1u), ATRAC3_IMDCT_SCALE, imlt,
-                             s->work.imdct.fft);
-        else
-            memset(imlt, 0, 512 * sizeof(float));
-        /* The IMLT input (this band's coefficients) is consumed: the band's
-         * time signal replaces it. */
-        atrac3_gain_overlap(dsp, imlt, c->overlap[b], &gain_now[b], &gain_next[b],
-                            out + b * BAND_SAMPLES);
-    }
-    c->gain_switch ^= 1u;
+    synth_unit(s, dsp, ch, bands, out);
     return SEGUE_OK;
+}
+
+/* The sound unit of a silent frame, for draining: no gain points, a zero
+ * spectrum (no band is transformed: the IMLT of zeros is zeros), so `out`
+ * gets what the overlap and the last frame's gain still hold. */
+static void drain_unit(atrac3_state *s, const segue_dsp *dsp, unsigned ch, float *out)
+{
+    atrac3_channel *c = &s->ch[ch];
+    atrac3_gain_info *gain_next = c->gain[c->gain_switch ^ 1u];
+    for (unsigned b = 0; b < 4; b++)
+        gain_next[b].num_points = 0;
+    memset(out, 0, FRAME_SAMPLES * sizeof(float));
+    synth_unit(s, dsp, ch, -1, out);
 }
 
 /* Linear change over the first 8 samples of a band (joint stereo). */
@@ -446,6 +477,8 @@ static void reset_state(atrac3_state *s)
     memcpy(s->weighting, weighting_init, sizeof weighting_init);
 }
 
+static void qmf_channels(atrac3_state *s, const segue_dsp *dsp);
+
 static segue_status decode_frame(atrac3_state *s, const uint8_t *data, segue_error *err)
 {
     const segue_dsp *dsp = segue_dsp_get();
@@ -486,6 +519,35 @@ static segue_status decode_frame(atrac3_state *s, const uint8_t *data, segue_err
                 return st;
         }
     }
+    qmf_channels(s, dsp);
+    return SEGUE_OK;
+}
+
+/* The frame a silent packet would give: the samples still held in the
+ * overlap halves and the QMF history come out, the state moves on as
+ * after any frame. Joint stereo: the matrix selectors and the weighting
+ * pair of the last frame are repeated (a silent frame has no reason to
+ * change them), so the tail is unmatrixed as that frame said. */
+static void drain_frame(atrac3_state *s)
+{
+    const segue_dsp *dsp = segue_dsp_get();
+    for (unsigned ch = 0; ch < s->channels; ch++)
+        drain_unit(s, dsp, ch, s->pcm + ch * FRAME_SAMPLES);
+    if (s->joint_stereo) {
+        memmove(s->weighting, s->weighting + 2, 4); /* [4], [5] repeat */
+        for (unsigned b = 0; b < 4; b++) {
+            s->matrix_prev[b] = s->matrix_now[b];
+            s->matrix_now[b] = s->matrix_next[b]; /* next repeats */
+        }
+        unmatrix(s->pcm, s->pcm + FRAME_SAMPLES, s->matrix_prev, s->matrix_now);
+        weight_channels(s->pcm, s->pcm + FRAME_SAMPLES, s->weighting);
+    }
+    qmf_channels(s, dsp);
+}
+
+/* The four bands of each channel (in s->pcm) to its 1024 PCM samples. */
+static void qmf_channels(atrac3_state *s, const segue_dsp *dsp)
+{
     for (unsigned ch = 0; ch < s->channels; ch++) {
         float *b0 = s->pcm + ch * FRAME_SAMPLES;
         float *b2 = b0 + 2 * BAND_SAMPLES, *b3 = b0 + 3 * BAND_SAMPLES;
@@ -497,7 +559,6 @@ static segue_status decode_frame(atrac3_state *s, const uint8_t *data, segue_err
         dsp->atrac3_qmf_synth(b3, b2, BAND_SAMPLES, b2, c->qmf_delay[1], s->work.qmf);
         dsp->atrac3_qmf_synth(b0, b2, 2 * BAND_SAMPLES, b0, c->qmf_delay[2], s->work.qmf);
     }
-    return SEGUE_OK;
 }
 
 /* Planar [L][R] to interleaved, in place: each R[i] is read before the
@@ -556,6 +617,14 @@ static segue_status atrac3_decode(void *priv, const segue_packet *pkt, const flo
     atrac3_state *s = priv;
     *pcm = s->pcm;
     *frames = 0;
+    if (pkt && (pkt->flags & SEGUE_PACKET_DRAIN)) {
+        /* End of stream: the tail the last frames left in the overlap and
+         * QMF state (codec.h, SEGUE_PACKET_DRAIN). */
+        drain_frame(s);
+        interleave(s);
+        *frames = pkt->frames && pkt->frames < FRAME_SAMPLES ? pkt->frames : FRAME_SAMPLES;
+        return SEGUE_OK;
+    }
     if (!pkt || pkt->size == 0)
         return SEGUE_OK;
     s->frame_no++;

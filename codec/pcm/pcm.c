@@ -99,6 +99,13 @@ static segue_status pcm_decode(void *priv, const segue_packet *pkt, const float 
     pcm_state *s = priv;
     size_t frame_bytes = (size_t)s->bytes_per_sample * s->channels;
     size_t n = pkt->size / frame_bytes; /* a partial trailing frame is dropped */
+    if (n == 0) {
+        /* An empty packet (a drain request has data NULL): nothing to
+         * convert, and memcpy must not be handed the NULL pointer. */
+        *pcm = s->pcm;
+        *frames = 0;
+        return SEGUE_OK;
+    }
     if (n * s->channels > s->max_samples)
         return segue_error_set(err, SEGUE_ERR_INTERNAL, "pcm: packet of %zu frames exceeds buffer", n);
     size_t count = n * s->channels;

@@ -73,6 +73,20 @@ JOINT_STEREO = {192: 1, 384: 0, 304: 0}  # README: LP4 is joint stereo, LP2 and 
 SOURCES = {"music": "src_music_10s.wav", "speech": "src_speech_5s.wav", "sweep": "src_sweep_5s.wav"}
 
 
+def fact_values(path):
+    """The RIFF fact chunk's 32-bit values (total, then skip), read directly."""
+    with open(path, "rb") as f:
+        data = f.read(4096)
+    at = 12
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at + 4:at + 8], "little")
+        if data[at:at + 4] == b"fact":
+            body = data[at + 8:at + 8 + size]
+            return [int.from_bytes(body[i:i + 4], "little") for i in range(0, len(body) - 3, 4)]
+        at += 8 + size + (size & 1)
+    return []
+
+
 def source_frames(fixtures, name):
     for key, src in SOURCES.items():
         if key in name:
@@ -112,17 +126,21 @@ def test_demux(fixtures, tool):
                 check(int.from_bytes(ed[0:2], "little") == 1 and mode == JOINT_STEREO[frame_bytes]
                       and ed[8:10] == ed[6:8] and int.from_bytes(ed[10:12], "little") == 1,
                       tag + "extradata layout " + info["extradata"])
-        # Gapless (docs/atrac.md): ATRAC3 1024 + 138, ATRAC3plus 4096 + 368,
-        # never longer than the stream after the skip; AEA: none.
+        # Gapless (docs/atrac.md): ATRAC3 1024 + 138, ATRAC3plus 4096 + 368;
+        # the length is the RIFF fact total as the file states it (read
+        # here from the file), for OMA the frames' count x samples per
+        # frame, which is what atracdenc writes in the fact; AEA: none.
         if codec == "atrac1":
             check(info["encoder_delay"] == 0 and info["total_frames"] == 0, tag + "AEA has no gapless")
         else:
             delay = 1162 if codec == "atrac3" else 4464
             check(info["encoder_delay"] == delay, tag + "delay %d" % info["encoder_delay"])
-            check(info["total_frames"] == coded - delay, tag + "total %d" % info["total_frames"])
+            want = fact_values(path)[0] if container == "at3" else coded
+            check(want == coded, tag + "atracdenc's fact total %d is frames x %d" % (want, spf))
+            check(info["total_frames"] == want, tag + "total %d, want %d" % (info["total_frames"], want))
             src = source_frames(fixtures, name)
-            check(src is not None and 0 <= src - info["total_frames"] <= spf + delay,
-                  tag + "length near the source clip's")
+            check(src is not None and 0 <= info["total_frames"] - src < spf,
+                  tag + "length covers the source clip, with less than a frame of padding")
         want_tags = TAGS.get(name, {"TITLE": "test"} if container == "aea" else {})
         got_tags = {k: v for k, v in info["tags"]}
         check(got_tags == want_tags, tag + "tags %r" % (got_tags,))
@@ -262,22 +280,67 @@ def test_cli(fixtures, tool, segue):
                     outs.append(f.read())
             check(outs[0] == outs[1] and len(outs[0]) > 0, stem + ": .oma and .at3 PCM differ")
 
-        # fact rule: the output starts where the source starts (README: the
-        # FFmpeg-compatible decode is polarity-inverted) and is the source
-        # length less the tail atracdenc did not encode.
+        # fact rule (docs/atrac.md "Gapless"): the decode is exactly the
+        # fact length (atracdenc writes frames x 1024: the source plus less
+        # than a frame of the encoder's padding), starts where the source
+        # starts (README: the FFmpeg-compatible decode is polarity-inverted)
+        # and the .oma wrapper gives the same samples. The last 1162 of
+        # them come from draining the decoder (no packet holds them): they
+        # must carry the source's signal, not silence.
         import numpy as np
-        src = read_wav(os.path.join(fixtures, "src_music_10s.wav"))
-        out = os.path.join(tmp, "lp2.wav")
-        r = run(["decode", os.path.join(fixtures, "at3_lp2_music_10s.at3"), "-o", out])
-        check(r.returncode == 0, "decode at3: %s" % r.stderr)
-        if r.returncode == 0:
-            dec = read_wav(out)
-            check(len(dec) <= len(src) and len(src) - len(dec) < 1024 + 1162,
-                  "fact-trimmed length %d vs source %d" % (len(dec), len(src)))
+        for stem, src_name, tail_has_signal in (("at3_lp2_music_10s", "src_music_10s.wav", True),
+                                                 ("at3_lp4_speech_5s", "src_speech_5s.wav", False),
+                                                 ("at3_lp2_sweep_5s", "src_sweep_5s.wav", True)):
+            src = read_wav(os.path.join(fixtures, src_name))
+            decs = {}
+            for ext in ("at3", "oma"):
+                out = os.path.join(tmp, stem + "." + ext + ".wav")
+                r = run(["decode", os.path.join(fixtures, stem + "." + ext), "-o", out])
+                check(r.returncode == 0 and "truncated" not in r.stderr,
+                      stem + "." + ext + ": decode: %d %s" % (r.returncode, r.stderr))
+                if r.returncode == 0:
+                    decs[ext] = read_wav(out)
+            if "at3" not in decs:
+                continue
+            dec = decs["at3"]
+            fact_total = fact_values(os.path.join(fixtures, stem + ".at3"))[0]
+            check(len(dec) == fact_total and 0 <= len(dec) - len(src) < 1024,
+                  stem + ": length %d, fact %d, source %d" % (len(dec), fact_total, len(src)))
+            check("oma" in decs and np.array_equal(decs["oma"], dec), stem + ": .oma and .at3 decodes differ")
             n = min(len(dec), len(src)) - 4096
             best = max(range(-8, 9), key=lambda d: abs(np.dot(src[4096:4096 + n - 16, 0],
                                                              dec[4096 + d:4096 + d + n - 16, 0])))
-            check(best == 0, "fact-trimmed output is offset by %d samples from the source" % best)
+            check(best == 0, stem + ": output is offset by %d samples from the source" % best)
+            drained = slice(len(dec) - 1162, len(src))
+            s_tail, d_tail = src[drained], dec[drained]
+            if tail_has_signal:
+                # Inverted polarity: the residual is source + decode.
+                snr = 10 * np.log10(np.sum(s_tail ** 2) / max(np.sum((s_tail + d_tail) ** 2), 1e-30))
+                check(snr > 2.0, stem + ": drained tail vs source %.1f dB (silence gives 0)" % snr)
+            # The same through a pipe: the fact length is known up front.
+            piped = os.path.join(tmp, stem + ".pipe.wav")
+            with open(os.path.join(fixtures, stem + ".at3"), "rb") as f:
+                r = subprocess.run([segue, "decode", "-", "-o", piped], stdin=f, capture_output=True,
+                                   text=True, timeout=300)
+            check(r.returncode == 0 and np.array_equal(read_wav(piped), dec),
+                  stem + ": piped .at3 decode differs: %d %s" % (r.returncode, r.stderr))
+
+        # Truncated .at3 files are not padded to their fact length: without
+        # its last frame, or with half of it, the output is what the frames
+        # left give after the delay, and the CLI says the file is truncated.
+        with open(os.path.join(fixtures, "at3_lp2_music_10s.at3"), "rb") as f:
+            whole = f.read()
+        frames = fact_values(os.path.join(fixtures, "at3_lp2_music_10s.at3"))[0] // 1024
+        for cut, left in ((384, frames - 1), (192, frames - 1), (384 * 5, frames - 5)):
+            p = os.path.join(tmp, "cut.at3")
+            with open(p, "wb") as f:
+                f.write(whole[:len(whole) - cut])
+            out = os.path.join(tmp, "cut.wav")
+            r = run(["decode", p, "-o", out])
+            got = len(read_wav(out)) if r.returncode == 0 else -1
+            check(r.returncode == 0 and got == left * 1024 - 1162 and "truncated" in r.stderr,
+                  "at3 cut by %d bytes: %d frames out, want %d, exit %d, %s"
+                  % (cut, got, left * 1024 - 1162, r.returncode, r.stderr.strip()))
 
         # Tags into MP3 and FLAC.
         import mutagen

@@ -73,6 +73,7 @@ static void init_scalar_all(segue_dsp *dsp)
 {
     segue_dsp_init_scalar(dsp);
     segue_dsp_init_atrac_scalar(dsp);
+    segue_dsp_init_aac_scalar(dsp);
 }
 
 int segue_dsp_init_level(segue_dsp *dsp, segue_cpu_level level)
@@ -85,18 +86,21 @@ int segue_dsp_init_level(segue_dsp *dsp, segue_cpu_level level)
     if (level == SEGUE_CPU_SSE2 || level == SEGUE_CPU_AVX2) {
         segue_dsp_init_sse2(dsp);
         segue_dsp_init_atrac_sse2(dsp);
+        segue_dsp_init_aac_sse2(dsp);
     }
 #endif
 #if defined(SEGUE_HAVE_AVX2)
     if (level == SEGUE_CPU_AVX2) {
         segue_dsp_init_avx2(dsp);
         segue_dsp_init_atrac_avx2(dsp);
+        segue_dsp_init_aac_avx2(dsp);
     }
 #endif
 #if defined(SEGUE_HAVE_NEON)
     if (level == SEGUE_CPU_NEON) {
         segue_dsp_init_neon(dsp);
         segue_dsp_init_atrac_neon(dsp);
+        segue_dsp_init_aac_neon(dsp);
     }
 #endif
     return 0;

@@ -93,6 +93,24 @@ typedef struct segue_atrac3_gain {
     float step[7];
 } segue_atrac3_gain;
 
+/* ---- AAC-LC (codec/aac) ----------------------------------------------------
+ *
+ * The filterbank of ISO/IEC 14496-3 4.6.11 and the inverse quantisation of
+ * 4.6.1.3. The IMDCT runs on our own FFT (a DCT-IV of N/2 points through a
+ * complex FFT of N/4 points, simd/dsp_aac_scalar.c derives it).
+ *
+ * Float tolerance (tests/simd): every output and every overlap value
+ * written is within SEGUE_DSP_AAC_TOLERANCE_REL times the largest magnitude
+ * among the scalar kernel's inputs and outputs of that call (for the IMDCT
+ * its outputs, for the windowing its outputs, `t` and the overlap read).
+ * 2^-18 of the peak is -108 dB, far below a 16-bit LSB at full scale and
+ * below the 1-LSB / 90 dB comparison with libavcodec; it lets a vector
+ * kernel reorder sums and fuse multiply-adds. (The kernels in this tree
+ * keep the scalar order without fused multiply-adds and are bit-exact up
+ * to the sign of zero.) Dequantisation is a table lookup and one product
+ * per value: bit-exact. */
+#define SEGUE_DSP_AAC_TOLERANCE_REL (1.0f / 262144.0f)
+
 typedef struct segue_dsp {
     /* dst[i] = clip(round(src[i] * 32768)). Bit-exact. */
     void (*f32_to_s16)(int16_t *dst, const float *src, size_t n);
@@ -209,6 +227,35 @@ typedef struct segue_dsp {
      * |out|, |low|, |high| and |delay|, outputs and delay. */
     void (*atrac3_qmf_synth)(const float *low, const float *high, size_t n, float *out,
                              float *delay, float *work);
+
+    /* AAC inverse quantisation (14496-3 4.6.1.3, 4.6.2.3):
+     *   dst[i] = sign(q[i]) * (pow43[|q[i]|] * gain),
+     * pow43[v] = v^(4/3) as the float nearest (segue_aac_pow43), |q[i]| <=
+     * 8191, n >= 0 (any n; bands are multiples of 4 long). Bit-exact. */
+    void (*aac_dequant)(float *dst, const int16_t *q, size_t n, float gain);
+    /* AAC IMDCT (14496-3 4.6.11.3.1) of N/2 coefficients to N samples,
+     *   out[n] = 2/N sum_k in[k] cos(2 pi / N (n + n0)(k + 1/2)),
+     *   n0 = (N/2 + 1) / 2, N = 2^log2n, log2n 11 (long) or 8 (short).
+     * `work` holds N/2 floats of scratch; `in`, `out` and `work` do not
+     * overlap. Tolerance: SEGUE_DSP_AAC_TOLERANCE_REL of the peak |out|. */
+    void (*aac_imdct)(float *out, const float *in, unsigned log2n, float *work);
+    /* AAC windowing and overlap-add of one channel's frame (4.6.11.3.2):
+     * `t` is the frame's IMDCT output (2048 samples; for EIGHT_SHORT_SEQUENCE
+     * 8 IMDCTs of 256 at t + 256 w), window_sequence 0..3 (ONLY_LONG,
+     * LONG_START, EIGHT_SHORT, LONG_STOP). `left` is the rising window half
+     * of the previous frame's shape and `right` the rising half of this
+     * frame's (falling halves are them reversed): 1024 values where the
+     * sequence's left (right) side is long, 128 where it is short (for
+     * EIGHT_SHORT `left` rises window 0 only; windows 1..7 rise and all fall
+     * with `right`). Then, with z the windowed frame (short windows at
+     * 448 + 128 w, zero outside the windows of a start/stop sequence, 1
+     * between), out[i] = overlap[i] + z[i] and overlap[i] = z[1024 + i],
+     * i < 1024; for the long halves each product t[i] * w is rounded, then
+     * added to the overlap; short windows add in increasing w. `out`
+     * overlaps nothing. Tolerance: SEGUE_DSP_AAC_TOLERANCE_REL of the peak
+     * of |out|, |t| and the |overlap| read, outputs and overlap. */
+    void (*aac_window_overlap)(float *out, float *overlap, const float *t,
+                               unsigned window_sequence, const float *left, const float *right);
 } segue_dsp;
 
 /* The table for the active level; initialised once, thread-safe after the

@@ -21,6 +21,11 @@ void segue_dsp_init_atrac_scalar(segue_dsp *dsp);
 void segue_dsp_init_atrac_sse2(segue_dsp *dsp);
 void segue_dsp_init_atrac_avx2(segue_dsp *dsp);
 void segue_dsp_init_atrac_neon(segue_dsp *dsp);
+/* The AAC kernels (simd/dsp_aac_*.c), likewise. */
+void segue_dsp_init_aac_scalar(segue_dsp *dsp);
+void segue_dsp_init_aac_sse2(segue_dsp *dsp);
+void segue_dsp_init_aac_avx2(segue_dsp *dsp);
+void segue_dsp_init_aac_neon(segue_dsp *dsp);
 
 void segue_f32_to_s16_scalar(int16_t *dst, const float *src, size_t n);
 void segue_f32_to_s24_scalar(int32_t *dst, const float *src, size_t n);
@@ -87,6 +92,24 @@ extern const float segue_atrac3_pre_cos_perm[128];
 extern const float segue_atrac3_pre_sin_perm[128];
 extern const uint8_t segue_atrac3_pre_index[128];
 extern const float segue_atrac3_qmf_pair8[24 * 8];
+
+void segue_aac_dequant_scalar(float *dst, const int16_t *q, size_t n, float gain);
+void segue_aac_imdct_scalar(float *out, const float *in, unsigned log2n, float *work);
+void segue_aac_window_overlap_scalar(float *out, float *overlap, const float *t,
+                                     unsigned window_sequence, const float *left,
+                                     const float *right);
+
+/* Constant tables of the AAC kernels (simd/dsp_aac_tables.c, made by
+ * tools/gen_aac_tables.py dsp; each commented there), and pow43[v] =
+ * v^(4/3), v < 8192 (simd/dsp_aac_pow43.c, same script). */
+extern const float segue_aac_imdct_cos_long[512];
+extern const float segue_aac_imdct_sin_long[512];
+extern const float segue_aac_imdct_cos_short[64];
+extern const float segue_aac_imdct_sin_short[64];
+extern const float segue_aac_fft_cos[512];
+extern const float segue_aac_fft_sin[512];
+extern const uint16_t segue_aac_bitrev512[512];
+extern const float segue_aac_pow43[8192];
 
 /* Clip limits shared by every ISA: the vector code clamps in float with
  * exactly these bounds before converting, as the scalar code does, so the

@@ -10,7 +10,9 @@ does) on:
     30 s (the table says which);
   - an ADTS AAC-LC 128 kbit/s file made from that clip with ffmpeg's
     native encoder (the only AAC encoder Debian ships);
-  - ../shared/fixtures/atrac/at3_lp2_music_10s.at3 when present.
+  - ../shared/fixtures/atrac/at3_lp2_music_10s.at3 when present;
+and BENCH_DIR/bench_aac_imdct when built (section aac_imdct: our IMDCT
+against libavutil's av_tx, per transform scaled to a second of audio).
 All implementations' repetitions (N, default 7) are randomly interleaved in
 one process; rows give the median CPU time per second of audio. For the
 decoders, callgrind also counts instructions of one whole decode
@@ -56,6 +58,36 @@ def make_inputs(work):
     else:
         src += "; ATRAC3: not measured (../shared/fixtures/atrac not present)"
     return args, src
+
+
+def imdct_rows(bench_dir, repetitions):
+    """Section aac_imdct: BENCH_DIR/bench_aac_imdct, our AAC IMDCT (the active
+    level) against libavutil's av_tx, 2048 and 256 points; CPU time per
+    audio second = per transform / (N/2 samples at 44.1 kHz, one channel)."""
+    binary = os.path.join(bench_dir, "bench_aac_imdct")
+    if not os.path.exists(binary):
+        return []
+    p = subprocess.run([binary, "--benchmark_format=json", "--benchmark_repetitions=%d" % repetitions,
+                        "--benchmark_filter=/(segue|av_tx|av_tx half)/"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return []
+    per = {}
+    for b in json.loads(p.stdout)["benchmarks"]:
+        if b.get("run_type") != "iteration" or b.get("error_occurred"):
+            continue
+        name = re.sub(r"/(iterations|min_time):[0-9.]+$", "", b["run_name"])
+        scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0}[b["time_unit"]]
+        e = per.setdefault(name, {"cpu": [], "audio_s": b.get("audio_s", 0.0), "label": b.get("label", "")})
+        e["cpu"].append(b["cpu_time"] * scale)
+    rows = []
+    for name, e in per.items():
+        _, case, impl = name.split("/", 2)
+        rows.append({"section": "aac_imdct", "case": case, "impl": impl, "ours": impl == "segue",
+                     "label": e["label"] or "segue_dsp aac_imdct", "status": "ok",
+                     "repetitions": len(e["cpu"]), "audio_s": round(e["audio_s"], 6),
+                     "cpu_ms_per_audio_s": round(statistics.median(e["cpu"]) / e["audio_s"], 4)})
+    return rows
 
 
 def callgrind(binary, inputs, name):
@@ -126,6 +158,7 @@ def main():
             else:
                 row["status"] = e["error"] or "error: no result"
             rows.append(row)
+        rows += imdct_rows(args.bench_dir, args.repetitions)
     rows.sort(key=lambda r: (r["section"], r["case"], not r["ours"], r["impl"]))
     out = {"source": src, "repetitions": args.repetitions, "rows": rows}
     with open(os.path.join(args.out_dir, "codecs.json"), "w") as f:

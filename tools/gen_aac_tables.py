@@ -3,24 +3,29 @@
 tables of the own AAC-LC decoder (codec/aac).
 
     python3 tools/gen_aac_tables.py > codec/aac/aac_tables.c
+    python3 tools/gen_aac_tables.py dsp > simd/dsp_aac_tables.c
 
 Pure data of the format is typed in below in a compact form (Huffman
 codebooks as 'length:code' words, scalefactor band offsets); everything
 that follows a formula is computed here:
 
-- Huffman decoding trees for the scalefactor codebook and spectral
-  codebooks 1..11 (ISO/IEC 14496-3 4.6.3, Tables 4.A.1-4.A.12), one node
-  per internal vertex, children >= 0 are node indices, < 0 are -(index+1);
-- pow43[i] = i^(4/3), i = 0..8191 (14496-3 4.6.1.3, inverse quantisation);
+- two-level lookup tables of the scalefactor codebook and spectral
+  codebooks 1..11 (ISO/IEC 14496-3 4.6.3, Tables 4.A.1-4.A.12) that decode
+  9 bits at a time (aac_huff_lut: see build_lut; build_tree checks that
+  each book is a complete prefix code);
 - sf_gain[s] = 2^((s - 100) / 4) / 32768, s = 0..255 (4.6.2.3, SF_OFFSET = 100;
   the 1/32768 turns the spec's 16-bit sample scale into 1.0 = full scale);
 - sine and Kaiser-Bessel-derived window halves for N = 2048 and 256
   (4.6.11.3.2; KBD alpha 4 long, 6 short);
-- the IMDCT pre/post twiddles exp(i 2 pi (k + 1/8) / N), k < N/4, for
-  N = 2048 and 256, and the 512-point FFT twiddles exp(-i 2 pi k / 512),
-  k < 256 (the FFT of N/4 points every IMDCT here runs on);
 - the TNS coefficient tables of 4.6.9.3: sin(q / (2^(b-1) -+ 1/2) * pi/2)
   for coefficient resolution b = 3, 4 bits, indexed by the b-bit code.
+
+With the argument "dsp" it writes simd/dsp_aac_tables.c, the tables of the
+aac_* kernels of segue_dsp (simd/dsp.h): pow43[i] = i^(4/3), i < 8192
+(4.6.1.3, inverse quantisation), the IMDCT pre/post twiddles
+exp(i 2 pi (k + 1/8) / N), k < N/4, N = 2048 and 256, the per-stage
+twiddles of the radix-2 FFT of N/4 points the IMDCT runs on, and the
+9-bit bit reversal (main_dsp).
 """
 import math
 import sys
@@ -229,6 +234,66 @@ def build_tree(book):
     return nodes
 
 
+LUT_BITS = 9
+
+
+# Spectral codebook shapes (14496-3 4.6.3.2, Table 4.150): tuple size and
+# modulus of books 1..11.
+BOOK_DIM = [0, 4, 4, 4, 4, 2, 2, 2, 2, 2, 2, 2]
+BOOK_MOD = [0, 3, 3, 3, 3, 9, 9, 8, 8, 13, 13, 17]
+
+
+def spectral_symbol(book, index):
+    """The value a spectral codeword decodes to: its digits (4 of base 3 or
+    2 of base mod, most significant first, 4.6.3.3) in bits 0-4, 5-9,
+    10-14, 15-19 (unsigned: a signed book's offset is not applied), and in
+    bits 20-22 how many of them are nonzero (the sign bits an unsigned book
+    reads next)."""
+    dim, mod = BOOK_DIM[book], BOOK_MOD[book]
+    digits = []
+    for _ in range(dim):
+        digits.insert(0, index % mod)
+        index //= mod
+    sym = 0
+    for i, d in enumerate(digits):
+        sym |= d << (5 * i)
+    return sym | (sum(1 for d in digits if d) << 20)
+
+
+def build_lut(book, symbol=lambda index: index):
+    """Two-level lookup table of a prefix code, LUT_BITS at the first level.
+
+    Entry e (uint32): e & 0x80 clear: a codeword, value e >> 8 (symbol() of
+    its index), of length e & 0x1f bits counted from where this table's
+    bits start; e & 0x80 set:
+    the codeword is longer, skip LUT_BITS and look up the next e & 0x1f bits
+    in the table at offset e >> 8 (from the book's first entry). Entries
+    past the end of the bits read index with the zeros a short read gives,
+    which every complete code decodes to something."""
+    first = [0] * (1 << LUT_BITS)
+    subs = {}
+    for index, (length, code) in enumerate(book):
+        if length <= LUT_BITS:
+            shift = LUT_BITS - length
+            for low in range(1 << shift):
+                first[(code << shift) | low] = (symbol(index) << 8) | length
+        else:
+            prefix = code >> (length - LUT_BITS)
+            subs.setdefault(prefix, []).append((index, length - LUT_BITS, code & ((1 << (length - LUT_BITS)) - 1)))
+    table = first  # the subtables are appended to it
+    for prefix in sorted(subs):
+        bits = max(l for _, l, _ in subs[prefix])
+        sub = [None] * (1 << bits)
+        for index, l, c in subs[prefix]:
+            shift = bits - l
+            for low in range(1 << shift):
+                sub[(c << shift) | low] = (symbol(index) << 8) | l
+        assert all(v is not None for v in sub), 'incomplete code'
+        table[prefix] = (len(table) << 8) | 0x80 | bits
+        table.extend(sub)
+    return table
+
+
 def bessel_i0(x):
     s, term, k = 1.0, 1.0, 1
     while term > 1e-20 * s:
@@ -271,20 +336,19 @@ def main():
     o.write('#include "codec/aac/aac_tables.h"\n\n')
     # Huffman trees.
     books = [SF_BOOK] + SPECTRAL_BOOKS
-    offsets, flat = [], []
     for b in books:
-        tree = build_tree(parse_book(b))
-        offsets.append(len(flat))
-        flat.extend(tree)
-    o.write('/* Decoding trees of the scalefactor codebook (book 0, Table 4.A.1) and the\n'
-            ' * spectral codebooks 1..11 (Tables 4.A.2-4.A.12), concatenated. */\n')
-    o.write('const int16_t aac_huff_nodes[%d][2] = {\n' % len(flat))
-    for i in range(0, len(flat), 6):
-        o.write('    ' + ' '.join('{%d, %d},' % (a, b) for a, b in flat[i:i + 6]) + '\n')
-    o.write('};\n\n')
-    o.write('const uint16_t aac_huff_root[12] = {%s};\n\n' % ', '.join(str(x) for x in offsets))
-    o.write('const float aac_pow43[8192] = {\n%s\n};\n\n' %
-            fmt_floats([i ** (4.0 / 3.0) for i in range(8192)]))
+        build_tree(parse_book(b))  # checks each is a complete prefix code
+    luts, lut_offsets = [], []
+    for i, b in enumerate(books):
+        lut_offsets.append(len(luts))
+        luts.extend(build_lut(parse_book(b), (lambda x, i=i: spectral_symbol(i, x)) if i else
+                              (lambda x: x)))
+    o.write('/* Two-level %d-bit lookup tables of the scalefactor codebook (book 0,\n'
+            ' * Table 4.A.1) and the spectral codebooks 1..11 (Tables 4.A.2-4.A.12),\n'
+            ' * concatenated (entry format: build_lut in tools/gen_aac_tables.py). */\n'
+            % LUT_BITS)
+    o.write('const uint32_t aac_huff_lut[%d] = {\n%s\n};\n\n' % (len(luts), fmt_ints(luts, 8)))
+    o.write('const uint16_t aac_huff_lut_root[12] = {%s};\n\n' % ', '.join(str(x) for x in lut_offsets))
     o.write('const float aac_sf_gain[256] = {\n%s\n};\n\n' %
             fmt_floats([2.0 ** ((s - 100) / 4.0) / 32768.0 for s in range(256)]))
     for n, name in ((2048, 'long'), (256, 'short')):
@@ -292,16 +356,6 @@ def main():
                 (name, n // 2, fmt_floats([math.sin(math.pi / n * (i + 0.5)) for i in range(n // 2)])))
         o.write('const float aac_kbd_%s[%d] = {\n%s\n};\n\n' %
                 (name, n // 2, fmt_floats(kbd_half(n, 4.0 if n == 2048 else 6.0))))
-        tw = []
-        for k in range(n // 4):
-            a = 2.0 * math.pi * (k + 0.125) / n
-            tw += [math.cos(a), math.sin(a)]
-        o.write('const float aac_imdct_twiddle_%s[%d] = {\n%s\n};\n\n' % (name, n // 2, fmt_floats(tw)))
-    fft = []
-    for k in range(256):
-        a = -2.0 * math.pi * k / 512
-        fft += [math.cos(a), math.sin(a)]
-    o.write('const float aac_fft_twiddle512[512] = {\n%s\n};\n\n' % fmt_floats(fft))
     # TNS: [coef_res][code], 16 entries each (3-bit codes use 8).
     tns = []
     for bits in (3, 4):
@@ -339,5 +393,47 @@ def main():
     o.write('};\n')
 
 
+def exact(v):
+    """cos/sin values of multiples of pi/2 as exact 0 and +-1."""
+    r = round(v)
+    return float(r) if abs(v - r) < 1e-12 else v
+
+
+def main_dsp():
+    """simd/dsp_aac_tables.c: the tables of the aac_* kernels of segue_dsp."""
+    o = sys.stdout
+    o.write('/* simd/dsp_aac_tables.c - generated by tools/gen_aac_tables.py dsp; do not\n'
+            ' * edit. Tables of the AAC kernels (simd/dsp_aac_scalar.c). */\n')
+    o.write('#include "simd/dsp_impl.h"\n\n')
+    for n, name in ((2048, 'long'), (256, 'short')):
+        q = n // 4
+        c = [math.cos(2.0 * math.pi * (k + 0.125) / n) for k in range(q)]
+        s = [math.sin(2.0 * math.pi * (k + 0.125) / n) for k in range(q)]
+        o.write('/* IMDCT pre/post-twiddle cos, sin of 2 pi (k + 1/8) / %d, k < %d. */\n' % (n, q))
+        o.write('_Alignas(32) const float segue_aac_imdct_cos_%s[%d] = {\n%s\n};\n' % (name, q, fmt_floats(c)))
+        o.write('_Alignas(32) const float segue_aac_imdct_sin_%s[%d] = {\n%s\n};\n\n' % (name, q, fmt_floats(s)))
+    sc, ss = [1.0], [0.0]
+    h = 1
+    while h < 512:
+        for j in range(h):
+            sc.append(exact(math.cos(-math.pi * j / h)))
+            ss.append(exact(math.sin(-math.pi * j / h)))
+        h *= 2
+    o.write('/* FFT stage twiddles: [h + j] = cos, sin of -pi j / h for the radix-2\n'
+            ' * stage of half-size h (1, 2, 4 .. 256), j < h; [0] unused. Multiples\n'
+            ' * of pi/2 are exact. */\n')
+    o.write('_Alignas(32) const float segue_aac_fft_cos[512] = {\n%s\n};\n' % fmt_floats(sc))
+    o.write('_Alignas(32) const float segue_aac_fft_sin[512] = {\n%s\n};\n\n' % fmt_floats(ss))
+    rev = [int(format(k, '09b')[::-1], 2) for k in range(512)]
+    o.write('/* 9-bit bit reversal; for k < 64 the 6-bit one is rev[k] >> 3. */\n')
+    o.write('/* v^(4/3), v < 8192 (14496-3 4.6.1.3, inverse quantisation). */\n')
+    o.write('const float segue_aac_pow43[8192] = {\n%s\n};\n\n' %
+            fmt_floats([i ** (4.0 / 3.0) for i in range(8192)]))
+    o.write('const uint16_t segue_aac_bitrev512[512] = {\n%s\n};\n' % fmt_ints(rev))
+
+
 if __name__ == '__main__':
-    main()
+    if sys.argv[1:] == ['dsp']:
+        main_dsp()
+    else:
+        main()

@@ -38,7 +38,7 @@
  * the previous frame's overlap (a fade to silence) and restart, and decode
  * returns SEGUE_OK: the stream keeps going.
  *
- * Memory: sizeof(aac_state) = 40 728 bytes on x86_64, 40 704 on mipsel (the
+ * Memory: sizeof(aac_state) = 40 736 bytes on x86_64, 40 704 on mipsel (the
  * budget is 48 KiB for stereo; tests/aac/aac_unit.c checks it); mono and
  * stereo allocate nothing. More than two channels allocate one block at init
  * of channels * 2 * 4096 bytes (overlap + output; 64 KiB for 8 channels).
@@ -50,9 +50,9 @@
 #include <string.h>
 
 #include "codec/codec.h"
-#include "codec/aac/aac_dsp.h"
 #include "codec/aac/aac_tables.h"
 #include "core/alloc.h"
+#include "simd/dsp.h"
 
 enum {
     FRAME = 1024,
@@ -97,20 +97,45 @@ typedef struct bitreader {
     size_t pos;
 } bitreader;
 
-static unsigned br_bit(bitreader *br)
+/* The 32 bits from `pos` on, MSB first, zeros past the end: one unaligned
+ * big-endian 64-bit load away from the end, byte by byte near it. */
+static inline uint32_t br_peek32(const bitreader *br)
 {
-    size_t p = br->pos++;
-    if (p >= br->bits)
-        return 0;
-    return (unsigned)(br->data[p >> 3] >> (7u - (p & 7u))) & 1u;
+    size_t byte = br->pos >> 3, bytes = br->bits >> 3;
+    unsigned sh = (unsigned)(br->pos & 7u);
+    if (byte + 8 <= bytes) {
+        const uint8_t *p = br->data + byte;
+        uint64_t v = ((uint64_t)p[0] << 56) | ((uint64_t)p[1] << 48) | ((uint64_t)p[2] << 40) |
+                     ((uint64_t)p[3] << 32) | ((uint64_t)p[4] << 24) | ((uint64_t)p[5] << 16) |
+                     ((uint64_t)p[6] << 8) | (uint64_t)p[7];
+        return (uint32_t)((v << sh) >> 32);
+    }
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 5; i++)
+        v = (v << 8) | (byte + i < bytes ? br->data[byte + i] : 0u);
+    return (uint32_t)((v << (sh + 24)) >> 32);
 }
 
-/* n <= 24 bits. */
-static unsigned br_read(bitreader *br, unsigned n)
+static inline unsigned br_bit(bitreader *br)
+{
+    unsigned b = br_peek32(br) >> 31;
+    br->pos++;
+    return b;
+}
+
+/* The next n bits (any n; above 32 the low 32 bits of the value, for
+ * fields read only to skip them). */
+static inline unsigned br_read(bitreader *br, unsigned n)
 {
     unsigned v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v = (v << 1) | br_bit(br);
+    for (; n > 24; n -= 24) {
+        v = (v << 24) | (br_peek32(br) >> 8);
+        br->pos += 24;
+    }
+    if (n == 0)
+        return v;
+    v = (n < 32 ? v << n : 0u) | (br_peek32(br) >> (32u - n));
+    br->pos += n;
     return v;
 }
 
@@ -124,16 +149,21 @@ static void br_align(bitreader *br)
     br->pos = (br->pos + 7u) & ~(size_t)7u;
 }
 
-/* Huffman codeword index of `book` (0 scalefactors, 1..11 spectral). */
-static int huff_decode(bitreader *br, unsigned book)
+/* The Huffman codeword of `book` (0 scalefactors: its index; 1..11
+ * spectral: its digits, aac_tables.h), from
+ * the two-level tables of tools/gen_aac_tables.py (build_lut): 9 bits, and
+ * for longer codewords the bits after them in a second table. */
+static inline unsigned huff_decode(bitreader *br, unsigned book)
 {
-    unsigned root = aac_huff_root[book], node = root;
-    for (;;) {
-        int next = aac_huff_nodes[node][br_bit(br)];
-        if (next < 0)
-            return -next - 1;
-        node = root + (unsigned)next;
+    const uint32_t *lut = aac_huff_lut + aac_huff_lut_root[book];
+    uint32_t bits = br_peek32(br);
+    uint32_t e = lut[bits >> (32 - AAC_HUFF_LUT_BITS)];
+    if (e & 0x80u) {
+        br->pos += AAC_HUFF_LUT_BITS;
+        e = lut[(e >> 8) + ((bits << AAC_HUFF_LUT_BITS) >> (32u - (e & 0x1fu)))];
     }
+    br->pos += e & 0x1fu;
+    return e >> 8;
 }
 
 /* ---- state ---- */
@@ -159,6 +189,7 @@ typedef struct aac_elem {
 } aac_elem;
 
 typedef struct aac_state {
+    const segue_dsp *dsp;
     uint32_t channels;
     unsigned sfi; /* sampling frequency index 0..12 */
     int strict;
@@ -419,7 +450,7 @@ static segue_status read_scalefactors(aac_state *s, bitreader *br, aac_ics *ics,
                 break;
             case INTENSITY_HCB:
             case INTENSITY_HCB2:
-                is_pos += huff_decode(br, 0) - 60;
+                is_pos += (int)huff_decode(br, 0) - 60;
                 if (is_pos < -155 || is_pos > 155)
                     return corrupt(s, err, "intensity position out of range");
                 ics->sf[idx] = (int16_t)is_pos;
@@ -429,14 +460,14 @@ static segue_status read_scalefactors(aac_state *s, bitreader *br, aac_ics *ics,
                     nrg += (int)br_read(br, 9) - 256;
                     first_noise = 0;
                 } else {
-                    nrg += huff_decode(br, 0) - 60;
+                    nrg += (int)huff_decode(br, 0) - 60;
                 }
                 if (nrg < -100 || nrg > 155)
                     return corrupt(s, err, "noise energy out of range");
                 ics->sf[idx] = (int16_t)nrg;
                 break;
             default:
-                sf += huff_decode(br, 0) - 60;
+                sf += (int)huff_decode(br, 0) - 60;
                 if (sf < 0 || sf > 255)
                     return corrupt(s, err, "scalefactor out of range");
                 ics->sf[idx] = (int16_t)sf;
@@ -484,11 +515,6 @@ static segue_status read_tns(aac_state *s, bitreader *br, aac_ics *ics, segue_er
     return SEGUE_OK;
 }
 
-/* Codebook shapes (4.6.3.2, Table 4.150): tuple size, signed, modulus. */
-static const uint8_t cb_dim[12] = {0, 4, 4, 4, 4, 2, 2, 2, 2, 2, 2, 2};
-static const uint8_t cb_signed[12] = {0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0};
-static const uint8_t cb_mod[12] = {0, 3, 3, 3, 3, 9, 9, 8, 8, 13, 13, 17};
-
 /* 4.6.3.3: escape_sequence after a codebook 11 value of 16. */
 static int read_escape(bitreader *br)
 {
@@ -500,7 +526,62 @@ static int read_escape(bitreader *br)
     return (int)((1u << (n + 4)) + br_read(br, n + 4));
 }
 
-/* 4.4.2.7 spectral_data into s->q (window w's line k at w * 128 + k). */
+/* One band of one window of an unsigned book (3, 4, 7..11): each codeword,
+ * then the sign bits of its nonzero values (taken from the same 32-bit
+ * peek: a spectral codeword is at most 16 bits, plus 4 sign bits), then for
+ * book 11 the escapes. `dim` and `esc` are constants at each call, so each
+ * shape gets its own loop. Returns -1 on a bad escape. */
+static inline int spectral_unsigned(bitreader *br, const uint32_t *lut, int16_t *q, unsigned k,
+                                    unsigned end, unsigned dim, int esc)
+{
+    for (; k < end; k += dim) {
+        uint32_t bits = br_peek32(br);
+        uint32_t e = lut[bits >> (32 - AAC_HUFF_LUT_BITS)];
+        unsigned used = 0;
+        if (e & 0x80u) {
+            used = AAC_HUFF_LUT_BITS;
+            e = lut[(e >> 8) + ((bits << AAC_HUFF_LUT_BITS) >> (32u - (e & 0x1fu)))];
+        }
+        used += e & 0x1fu;
+        unsigned sym = e >> 8, nz = sym >> 20;
+        unsigned sb = nz ? (unsigned)((bits << used) >> (32u - nz)) : 0u;
+        br->pos += used + nz;
+        int v[4];
+        for (unsigned j = 0; j < dim; j++) {
+            v[j] = (int)((sym >> (5 * j)) & 31u);
+            if (v[j] && ((sb >> --nz) & 1u))
+                v[j] = -v[j];
+        }
+        if (esc) {
+            for (unsigned j = 0; j < 2; j++) {
+                if (v[j] == 16 || v[j] == -16) {
+                    int x = read_escape(br);
+                    if (x < 0)
+                        return -1;
+                    v[j] = v[j] < 0 ? -x : x;
+                }
+            }
+        }
+        for (unsigned j = 0; j < dim; j++)
+            q[k + j] = (int16_t)v[j];
+    }
+    return 0;
+}
+
+/* One band of one window of a signed book (1, 2, 5, 6): digits minus the
+ * offset, no sign bits. */
+static inline void spectral_signed(bitreader *br, unsigned cb, int16_t *q, unsigned k,
+                                   unsigned end, unsigned dim, int off)
+{
+    for (; k < end; k += dim) {
+        unsigned sym = huff_decode(br, cb);
+        for (unsigned j = 0; j < dim; j++)
+            q[k + j] = (int16_t)((int)((sym >> (5 * j)) & 31u) - off);
+    }
+}
+
+/* 4.4.2.7 spectral_data into s->q (window w's line k at w * 128 + k). The
+ * lookup tables give the digits of each codeword (aac_tables.h). */
 static segue_status read_spectral(aac_state *s, bitreader *br, const aac_ics *ics,
                                   segue_error *err)
 {
@@ -511,43 +592,33 @@ static segue_status read_spectral(aac_state *s, bitreader *br, const aac_ics *ic
             unsigned cb = ics->band_type[g * ics->num_swb + b];
             if (cb == ZERO_HCB || cb >= NOISE_HCB)
                 continue;
-            unsigned dim = cb_dim[cb], mod = cb_mod[cb];
+            const uint32_t *lut = aac_huff_lut + aac_huff_lut_root[cb];
+            unsigned start = ics->swb[b], end = ics->swb[b + 1];
             for (unsigned win = 0; win < ics->group_len[g]; win++) {
                 int16_t *q = s->q + (w0 + win) * 128u;
-                for (unsigned k = ics->swb[b]; k < ics->swb[b + 1]; k += dim) {
-                    int idx = huff_decode(br, cb);
-                    int v[4];
-                    if (dim == 4) {
-                        v[0] = idx / 27;
-                        v[1] = (idx / 9) % 3;
-                        v[2] = (idx / 3) % 3;
-                        v[3] = idx % 3;
-                    } else {
-                        v[0] = idx / (int)mod;
-                        v[1] = idx % (int)mod;
-                    }
-                    if (cb_signed[cb]) {
-                        int off = (int)mod / 2;
-                        for (unsigned j = 0; j < dim; j++)
-                            v[j] -= off;
-                    } else {
-                        for (unsigned j = 0; j < dim; j++)
-                            if (v[j] && br_bit(br))
-                                v[j] = -v[j];
-                        if (cb == ESC_HCB) {
-                            for (unsigned j = 0; j < 2; j++) {
-                                if (v[j] == 16 || v[j] == -16) {
-                                    int e = read_escape(br);
-                                    if (e < 0)
-                                        return corrupt(s, err, "escape sequence too long");
-                                    v[j] = v[j] < 0 ? -e : e;
-                                }
-                            }
-                        }
-                    }
-                    for (unsigned j = 0; j < dim; j++)
-                        q[k + j] = (int16_t)v[j];
+                int bad = 0;
+                switch (cb) {
+                case 1:
+                case 2:
+                    spectral_signed(br, cb, q, start, end, 4, 1);
+                    break;
+                case 5:
+                case 6:
+                    spectral_signed(br, cb, q, start, end, 2, 4);
+                    break;
+                case 3:
+                case 4:
+                    bad = spectral_unsigned(br, lut, q, start, end, 4, 0);
+                    break;
+                case ESC_HCB:
+                    bad = spectral_unsigned(br, lut, q, start, end, 2, 1);
+                    break;
+                default:
+                    bad = spectral_unsigned(br, lut, q, start, end, 2, 0);
+                    break;
                 }
+                if (bad)
+                    return corrupt(s, err, "escape sequence too long");
                 if (br_overrun(br))
                     return corrupt(s, err, "spectral_data past the end");
             }
@@ -589,7 +660,7 @@ static void dequantise(aac_state *s, const aac_ics *ics, float *spec)
                     for (unsigned k = 0; k < width; k++)
                         spec[off + k] *= scale;
                 } else {
-                    aac_dequant(spec + off, s->q + off, width, aac_sf_gain[ics->sf[idx]]);
+                    s->dsp->aac_dequant(spec + off, s->q + off, width, aac_sf_gain[ics->sf[idx]]);
                 }
             }
         }
@@ -698,15 +769,24 @@ static void apply_tns(const aac_state *s, const aac_ics *ics, float *spec)
 static void synthesize(aac_state *s, const aac_ics *ics, float *spec, unsigned ch)
 {
     apply_tns(s, ics, spec);
-    if (ics->window_sequence == EIGHT_SHORT) {
+    const segue_dsp *dsp = s->dsp;
+    unsigned seq = ics->window_sequence, prev = s->prev_shape[ch], cur = ics->window_shape;
+    if (seq == EIGHT_SHORT) {
         for (unsigned w = 0; w < 8; w++)
-            aac_imdct(s->imdct + 256 * w, spec + 128 * w, 8, s->work);
+            dsp->aac_imdct(s->imdct + 256 * w, spec + 128 * w, 8, s->work);
     } else {
-        aac_imdct(s->imdct, spec, 11, s->work);
+        dsp->aac_imdct(s->imdct, spec, 11, s->work);
     }
+    /* Rising halves: the left side's of the previous frame's shape, the
+     * right side's of this frame's; long or short as the sequence says. */
+    const float *left = seq == EIGHT_SHORT || seq == LONG_STOP
+                            ? (prev ? aac_kbd_short : aac_sine_short)
+                            : (prev ? aac_kbd_long : aac_sine_long);
+    const float *right = seq == EIGHT_SHORT || seq == LONG_START
+                             ? (cur ? aac_kbd_short : aac_sine_short)
+                             : (cur ? aac_kbd_long : aac_sine_long);
     float *out = s->work;
-    aac_window_overlap(out, s->overlap + ch * FRAME, s->imdct, ics->window_sequence,
-                       ics->window_shape, s->prev_shape[ch]);
+    dsp->aac_window_overlap(out, s->overlap + ch * FRAME, s->imdct, seq, left, right);
     s->prev_shape[ch] = ics->window_shape;
     unsigned n = s->channels;
     float *pcm = s->pcm + ch;
@@ -1014,6 +1094,7 @@ static segue_status aac_init(void *priv, const segue_codec_params *p, const segu
                                channels, p->channels);
     s->channels = channels;
     s->strict = p->strict;
+    s->dsp = segue_dsp_get();
     if (channels <= 2) {
         s->overlap = s->overlap2;
         s->pcm = s->pcm2;

@@ -1,22 +1,29 @@
 /*
  * codec/aac/aac_tables.h - constant tables of the AAC-LC decoder, all in
- * aac_tables.c as written by tools/gen_aac_tables.py (about 75 KB of
- * read-only data, 32 KB of it pow43).
+ * aac_tables.c as written by tools/gen_aac_tables.py (about 40 KB of
+ * read-only data, 31.6 KB of it the Huffman tables; pow43 and the IMDCT
+ * tables are the filterbank kernels', simd/dsp_aac_tables.c).
  */
 #ifndef SEGUE_CODEC_AAC_TABLES_H
 #define SEGUE_CODEC_AAC_TABLES_H
 
 #include <stdint.h>
 
-/* Huffman decoding trees (ISO/IEC 14496-3 4.6.3, Tables 4.A.1-4.A.12):
- * book 0 is the scalefactor codebook, 1..11 the spectral codebooks. From
- * node aac_huff_root[book], read a bit b and go to aac_huff_nodes[node][b]:
- * >= 0 is the next node, < 0 is -(codeword index + 1). */
-extern const int16_t aac_huff_nodes[][2];
-extern const uint16_t aac_huff_root[12];
+/* Huffman decoding (ISO/IEC 14496-3 4.6.3, Tables 4.A.1-4.A.12): book 0 is
+ * the scalefactor codebook, 1..11 the spectral codebooks. Book b's table
+ * starts at aac_huff_lut + aac_huff_lut_root[b]; its first
+ * 2^AAC_HUFF_LUT_BITS entries are indexed by the next AAC_HUFF_LUT_BITS
+ * bits. Entry e: bit 7 clear, a codeword of value e >> 8 and e & 0x1f bits
+ * (book 0: the codeword index; books 1..11: its 4 or 2 digits, 4.6.3.3, in
+ * bits 0-4, 5-9, 10-14, 15-19 of the value, without the signed books'
+ * offset, and the number of nonzero digits in bits 20-22);
+ * bit 7 set, a longer one: skip AAC_HUFF_LUT_BITS and index the table at
+ * (e >> 8) by the next e & 0x1f bits (whose entries give the remaining
+ * length). tools/gen_aac_tables.py, build_lut. */
+#define AAC_HUFF_LUT_BITS 9
+extern const uint32_t aac_huff_lut[];
+extern const uint16_t aac_huff_lut_root[12];
 
-/* i^(4/3), i = 0..8191 (4.6.1.3). */
-extern const float aac_pow43[8192];
 /* 2^((s - 100) / 4) / 32768, s = 0..255 (4.6.2.3; the 1/32768 maps the
  * spec's 16-bit output scale to 1.0 = full scale). */
 extern const float aac_sf_gain[256];
@@ -27,12 +34,6 @@ extern const float aac_sine_long[1024];
 extern const float aac_kbd_long[1024];
 extern const float aac_sine_short[128];
 extern const float aac_kbd_short[128];
-
-/* IMDCT twiddles (cos, sin) of 2 pi (k + 1/8) / N, k < N/4, N = 2048 and 256;
- * FFT twiddles (cos, sin) of -2 pi k / 512, k < 256. */
-extern const float aac_imdct_twiddle_long[1024];
-extern const float aac_imdct_twiddle_short[128];
-extern const float aac_fft_twiddle512[512];
 
 /* TNS reflection coefficients (4.6.9.3) by [coef_res][code of 3 + coef_res
  * bits]. */

@@ -37,7 +37,8 @@ static void batch_help(FILE *f)
           "again to quit at once (the next run cleans up).\n"
           "\n"
           "exit status: 0 all files converted or up to date (ignored files do not\n"
-          "count), 1 some files failed, 64 usage, 66 SRC missing, 73 DST cannot be\n"
+          "count), 1 some files failed, 64 usage (including an unknown profile\n"
+          "name), 65 an invalid profile file, 66 SRC missing, 73 DST cannot be\n"
           "created or is in use by another run, 130 SIGINT, 143 SIGTERM.\n",
           f);
 }

@@ -191,8 +191,9 @@ static void convert_help(FILE *f)
           "always needs a file input. A file output in mp3, flac, ogg or opus gets\n"
           "its loudness tags in one pass.\n"
           "\n"
-          "exit status: 0 ok, 64 usage (including a bad profile, a start past the\n"
-          "end), 65 corrupt input, 66 input cannot be opened, 69 unsupported format\n"
+          "exit status: 0 ok, 64 usage (including an unknown profile name, a start\n"
+          "past the end), 65 corrupt input or an invalid profile file, 66 input\n"
+          "cannot be opened, 69 unsupported format\n"
           "or option combination, 70 --verify found a difference, 73 output cannot\n"
           "be created, 74 I/O error.\n",
           f);
@@ -613,14 +614,16 @@ static int load_profile(const convert_options *o, const segue_profile **builtin,
         segue_mem_free(NULL, text);
         fprintf(stderr, "segue: %s: %s\n", o->profile_file,
                 read_error ? "read error" : "too large for a profile (over 64 KiB)");
-        return read_error ? EXIT_NOINPUT : EXIT_USAGE;
+        return read_error ? EXIT_NOINPUT : EXIT_DATAERR;
     }
     char why[256] = "";
     segue_status st = segue_profile_parse(parsed, text, n, NULL, why, sizeof why);
     segue_mem_free(NULL, text);
     if (st < 0) {
+        /* As batch and check: a profile file that is not valid is bad
+         * input data (65); an unknown profile name is a usage error. */
         fprintf(stderr, "segue: %s: %s\n", o->profile_file, why[0] ? why : segue_status_str(st));
-        return EXIT_USAGE;
+        return EXIT_DATAERR;
     }
     return 0;
 }

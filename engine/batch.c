@@ -933,7 +933,10 @@ static size_t remove_stale_temps(batch_run *run, const char *dir, int depth)
             long pid = temp_file_pid(name);
             if (S_ISDIR(st.st_mode))
                 removed += remove_stale_temps(run, path, depth + 1);
-            else if (pid >= 0 && pid != (long)run->pid && S_ISREG(st.st_mode) && unlink(path) == 0)
+            /* Every temp file is stale here, ours included by name: this
+             * runs under the DST lock before the run creates any, and a
+             * killed run may have had this process's pid (containers). */
+            else if (pid >= 0 && S_ISREG(st.st_mode) && unlink(path) == 0)
                 removed++;
         }
         segue_mem_free(NULL, path);
@@ -1348,13 +1351,15 @@ static void convert_file(batch_run *run, const batch_job *job, const char *src_p
         }
         res->item.input_seconds = input_rate > 0 ? (double)stats.input_frames / input_rate : 0.0;
         /* Decoders conceal a stream that ends early; a batch must not
-         * deliver it as a good copy. When the input declares its length
-         * and no trim applies, every declared frame must have arrived. */
-        if (declared_frames >= 0 && cfg.start_frame == 0 && cfg.duration_frames < 0 &&
-            stats.input_frames < (uint64_t)declared_frames) {
+         * deliver it as a good copy. When the input declares its length,
+         * every frame the trims ask for must have arrived. */
+        int64_t due = declared_frames >= 0 ? declared_frames - cfg.start_frame : -1;
+        if (due >= 0 && cfg.duration_frames >= 0 && cfg.duration_frames < due)
+            due = cfg.duration_frames; /* a trim inside the data asks for less */
+        if (due > 0 && stats.input_frames < (uint64_t)due) {
             result_fail(res, SEGUE_BATCH_FAILED,
                         "input is truncated: %" PRIu64 " of %" PRId64 " frames decoded",
-                        stats.input_frames, declared_frames);
+                        stats.input_frames, due);
             st = SEGUE_ERR_CORRUPT;
         }
     }
@@ -1697,6 +1702,13 @@ static void tick(batch_run *run, double started)
  * files the manifest says we wrote, still the size we wrote, are removed. */
 static void delete_orphans(batch_run *run, segue_batch_manifest *merged, segue_batch_summary *summary)
 {
+    /* A folder or entry the walk could not read hides the sources under
+     * it: their outputs would look orphaned. Delete nothing then. */
+    for (size_t i = 0; i < run->job_count; i++)
+        if (run->jobs[i].walk_error) {
+            warn(run, "orphans not deleted: %s: %s", run->jobs[i].input, run->jobs[i].walk_error);
+            return;
+        }
     size_t n = 0;
     const char **outputs = run->job_count ? segue_mem_calloc(NULL, run->job_count, sizeof *outputs) : NULL;
     if (run->job_count && !outputs) {

@@ -99,8 +99,8 @@ static const key_spec key_specs[] = {
     {"picture_format", VT_CHOICE, "jpeg|keep", 0, 0},
     {"picture_baseline", VT_CHOICE, "yes|no", 0, 0},
     {"filename_charset", VT_CHOICE, "fat|posix", 0, 0},
-    {"filename_max_bytes", VT_UINT, NULL, 8, 4096},
-    {"path_max_bytes", VT_UINT, NULL, 16, 65536},
+    {"filename_max_bytes", VT_UINT, NULL, 16, 4096},
+    {"path_max_bytes", VT_UINT, NULL, 16, 65535},
     {"start", VT_SECONDS, NULL, 0, PROFILE_MAX_SECONDS},
     {"duration", VT_SECONDS, NULL, 0, PROFILE_MAX_SECONDS},
     {"fade_in", VT_SECONDS, NULL, 0, PROFILE_MAX_SECONDS},
@@ -628,6 +628,23 @@ segue_status segue_profile_parse(segue_profile **out, const char *text, size_t s
 
 /* ---- built-ins ---------------------------------------------------------------- */
 
+/* The empty tag set `tags = none` points the encoder at: created once,
+ * never modified, alive until the process exits. */
+static pthread_once_t empty_metadata_once = PTHREAD_ONCE_INIT;
+static segue_metadata *empty_metadata_set;
+
+static void create_empty_metadata(void)
+{
+    if (segue_metadata_create(&empty_metadata_set, NULL) < 0)
+        empty_metadata_set = NULL;
+}
+
+static const segue_metadata *empty_metadata(void)
+{
+    pthread_once(&empty_metadata_once, create_empty_metadata);
+    return empty_metadata_set;
+}
+
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
 static segue_profile *builtins[PROFILE_MAX_BUILTINS];
 static size_t builtin_count;
@@ -763,6 +780,13 @@ segue_status segue_profile_apply(const segue_profile *p, uint32_t input_rate, se
                                                      : SEGUE_STEREO_MONO;
     if ((v = entry_get(p, "tags", NULL)) && strncmp(v, "id3v2.", 6) == 0)
         enc->id3v2_version = v[6] == '4' ? 4 : 3;
+    if (v && strcmp(v, "none") == 0) {
+        /* No tags: the encoder gets an empty set instead of the input's. */
+        const segue_metadata *empty = empty_metadata();
+        if (!empty)
+            return SEGUE_ERR_NO_MEMORY;
+        enc->metadata = empty;
+    }
 
     if ((v = entry_get(p, "picture_max_width", NULL)))
         cfg->picture_max_width = (uint32_t)strtoul(v, NULL, 10);

@@ -486,7 +486,7 @@ def case_profiles():
     bad = path("bad.profile")
     with open(bad, "w") as f:
         f.write("name = bad\ncodec = mp3\nthis line is not a setting\n")
-    _, err = run(["convert", p, path("x.mp3"), "--profile-file", bad], expect=64)
+    _, err = run(["convert", p, path("x.mp3"), "--profile-file", bad], expect=65)
     check("line 3" in err, "bad profile file message: " + err)
     # The profile picks the format when OUT has no extension; options override.
     out = path("preview")

@@ -333,6 +333,10 @@ static void test_apply_mapping(void **state)
     assert_int_equal(cfg.encoder.stereo_mode, SEGUE_STEREO_MONO);
     assert_int_equal(cfg.encoder.rate_control, SEGUE_RC_VBR);
     assert_int_equal(cfg.picture_jpeg_only, 0);
+    /* tags = none: an empty tag set instead of the input's. */
+    assert_non_null(cfg.encoder.metadata);
+    assert_int_equal(segue_metadata_field_count(cfg.encoder.metadata), 0);
+    assert_int_equal(segue_metadata_picture_count(cfg.encoder.metadata), 0);
     /* A config without the right struct_size is refused. */
     cfg.struct_size = 8;
     assert_int_equal(segue_profile_apply(p, 0, &cfg), SEGUE_ERR_INVALID_ARGUMENT);

@@ -81,10 +81,17 @@ static int64_t from_frames(const mp4_demux *m, int64_t f)
 
 static segue_status push_sample(mp4_demux *m, segue_demux_ctx *ctx, const mp4_sample *s)
 {
+    /* One table for the whole file, fragments included: the per-trun
+     * count alone would let a few hundred bytes of trun boxes ask for
+     * gigabytes. */
+    if (m->count >= MP4_MAX_SAMPLES)
+        return corrupt(ctx, "more than 4194304 samples");
+    if (m->file_size >= 0 && s->offset + s->size > (uint64_t)m->file_size)
+        return corrupt(ctx, "a fragment's sample lies past the end of the file");
     if (m->count == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 256;
-        if (cap > ((size_t)1 << 28))
-            return corrupt(ctx, "too many samples");
+        if (cap > MP4_MAX_SAMPLES)
+            cap = MP4_MAX_SAMPLES;
         mp4_sample *n = segue_mem_realloc(ctx->allocator, m->samples, m->cap * sizeof *n,
                                           cap * sizeof *n);
         if (!n)
@@ -320,16 +327,22 @@ static segue_status parse_stsd(mp4_demux *m, segue_demux_ctx *ctx, mp4_span stsd
     mp4_span e;
     if (mp4_next_box(&stsd, &format, &e) != 1)
         return corrupt(ctx, "stsd has no sample entry");
+    /* FairPlay: 'drms' (audio) / 'drmi' (video) entries are protected
+     * whatever else they hold, so they are refused before the entry is
+     * parsed (a damaged one is still DRM, not "corrupt"). */
+    if (format == MP4_TAG('d', 'r', 'm', 's') || format == MP4_TAG('d', 'r', 'm', 'i'))
+        return drm_error(ctx, NULL);
     entry_info info = {format, 0, 0, 0};
     mp4_span kids;
     segue_status st = audio_entry(ctx, e, &info, &kids);
     if (st < 0)
-        return st;
+        return format == MP4_TAG('e', 'n', 'c', 'a')
+                   ? segue_error_set(ctx->err, SEGUE_ERR_DRM,
+                                     "DRM-protected (encrypted 'enca' entry): cannot be converted")
+                   : st;
 
-    /* FairPlay: 'drms' (audio) / 'drmi' (video) entries; an 'enca' entry
-     * is an encrypted one whose sinf (14496-12 8.12) names the scheme. */
-    if (format == MP4_TAG('d', 'r', 'm', 's') || format == MP4_TAG('d', 'r', 'm', 'i'))
-        return drm_error(ctx, NULL);
+    /* An 'enca' entry is an encrypted one whose sinf (14496-12 8.12) names
+     * the scheme; without one it is still encrypted: refused as DRM. */
     if (format == MP4_TAG('e', 'n', 'c', 'a')) {
         mp4_span sinf, schm, frma;
         if (mp4_find_box(kids, MP4_TAG('s', 'i', 'n', 'f'), &sinf)) {
@@ -345,8 +358,8 @@ static segue_status parse_stsd(mp4_demux *m, segue_demux_ctx *ctx, mp4_span stsd
             return drm_error(ctx, NULL);
         }
         (void)frma;
-        return segue_error_set(ctx->err, SEGUE_ERR_UNSUPPORTED,
-                               "mp4: encrypted sample entry 'enca' without protection info");
+        return segue_error_set(ctx->err, SEGUE_ERR_DRM,
+                               "DRM-protected (encrypted 'enca' entry): cannot be converted");
     }
 
     m->sample_rate = info.rate;
@@ -456,6 +469,8 @@ static segue_status build_samples(mp4_demux *m, segue_demux_ctx *ctx, const stbl
         return corrupt(ctx, "stsz lists more samples than it holds");
     if (fixed) {
         uint64_t limit = m->file_size >= 0 ? (uint64_t)m->file_size / fixed : MP4_MAX_SAMPLES;
+        if (limit > MP4_MAX_SAMPLES)
+            limit = MP4_MAX_SAMPLES; /* a table of 1-byte samples would be 24x the file */
         if (count > limit)
             return corrupt(ctx, "stsz sample count exceeds the file");
     }
@@ -557,7 +572,10 @@ static segue_status parse_moov(mp4_demux *m, segue_demux_ctx *ctx, mp4_span moov
                                segue_codec_params *params, edit_info *ed, mp4_smpb *smpb)
 {
     mp4_span mvhd, trak, mdia, udta, meta;
-    if (mp4_find_box(moov, MP4_TAG('m', 'v', 'h', 'd'), &mvhd) && mvhd.n >= 20)
+    /* Version 1 puts the timescale at 20 (64-bit times), version 0 at 12
+     * (ISO/IEC 14496-12 8.2.2). */
+    if (mp4_find_box(moov, MP4_TAG('m', 'v', 'h', 'd'), &mvhd) && mvhd.n >= 16 &&
+        mvhd.n >= (mvhd.p[0] == 1 ? 24u : 16u))
         m->movie_timescale = segue_rb32(mvhd.p + (mvhd.p[0] == 1 ? 20 : 12));
     if (mp4_find_box(moov, MP4_TAG('u', 'd', 't', 'a'), &udta) &&
         mp4_find_box(udta, MP4_TAG('m', 'e', 't', 'a'), &meta)) {
@@ -699,6 +717,8 @@ static segue_status parse_moof(mp4_demux *m, segue_demux_ctx *ctx, mp4_span moof
                 return corrupt(ctx, "trun lists more samples than it holds");
             if (!per && n > MP4_MAX_SAMPLES)
                 return corrupt(ctx, "trun sample count out of range");
+            if (!(flags & 0x200) && def_size == 0 && n)
+                return corrupt(ctx, "trun lists empty samples");
             for (uint32_t i = 0; i < n; i++) {
                 mp4_sample s;
                 s.duration = def_dur;

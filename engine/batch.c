@@ -6,8 +6,8 @@
  *      remove stale temp files of earlier runs, load the manifest;
  *   2. walk SRC in byte order, deciding each output name (name mapping and
  *      collision numbering are deterministic because the walk is sorted);
- *   3. workers take files one at a time: up-to-date check (stat, then the
- *      content hash only when size or mtime changed), else convert into a
+ *   3. workers take files one at a time: up-to-date check (the record's
+ *      size and mtime against a stat), else hash and convert into a
  *      hidden temp file, fsync, rename, fsync the folder;
  *   4. the calling thread collects results, appends each new record to the
  *      manifest (fsync'd, so a killed run keeps its finished work), calls
@@ -1437,34 +1437,21 @@ static void process_job(batch_run *run, const batch_job *job, batch_result *res)
     snprintf(res->record.version, sizeof res->record.version, "%s", run->version);
 
     /* Up to date (docs/batch.md): the record names this source, the same
-     * profile digest and version, and the output is still the file we
-     * wrote. Size and mtime unchanged: trusted without reading. Changed:
-     * the content hash decides, so a `touch` alone converts nothing. */
-    int hashed = 0;
+     * profile digest and version, the output is still the file we wrote,
+     * and the source's size and mtime are the recorded ones (trusted
+     * without reading, as make does: a `touch` re-converts). The content
+     * hash keys the record; it is taken when the file is converted. */
     const segue_batch_record *rec = segue_batch_manifest_find(&run->manifest, job->output);
     struct stat ost;
     if (rec && strcmp(rec->input, job->input) == 0 && strcmp(rec->profile_digest, run->digest) == 0 &&
         strcmp(rec->version, run->version) == 0 && stat(out_path, &ost) == 0 && S_ISREG(ost.st_mode) &&
-        (uint64_t)ost.st_size == rec->output_size) {
+        (uint64_t)ost.st_size == rec->output_size && rec->input_size == res->record.input_size &&
+        rec->input_mtime_ns == res->record.input_mtime_ns) {
         res->item.output_bytes = (uint64_t)ost.st_size;
         res->record.output_size = rec->output_size;
-        if (rec->input_size == res->record.input_size && rec->input_mtime_ns == res->record.input_mtime_ns) {
-            memcpy(res->record.input_sha256, rec->input_sha256, sizeof rec->input_sha256);
-            res->item.status = SEGUE_BATCH_UP_TO_DATE;
-            goto done;
-        }
-        int rc = hash_file(src_path, res->record.input_sha256);
-        if (rc) {
-            errno_text(rc, why, sizeof why);
-            result_fail(res, SEGUE_BATCH_FAILED, "cannot read: %s", why);
-            goto done;
-        }
-        hashed = 1;
-        if (strcmp(res->record.input_sha256, rec->input_sha256) == 0) {
-            res->item.status = SEGUE_BATCH_UP_TO_DATE;
-            res->has_record = !opt->dry_run; /* new size/mtime, same content */
-            goto done;
-        }
+        memcpy(res->record.input_sha256, rec->input_sha256, sizeof rec->input_sha256);
+        res->item.status = SEGUE_BATCH_UP_TO_DATE;
+        goto done;
     }
     if (opt->dry_run) {
         res->item.status = SEGUE_BATCH_WOULD_CONVERT;
@@ -1474,7 +1461,7 @@ static void process_job(batch_run *run, const batch_job *job, batch_result *res)
         result_fail(res, SEGUE_BATCH_CANCELLED, "interrupted");
         goto done;
     }
-    if (!hashed) {
+    {
         int rc = hash_file(src_path, res->record.input_sha256);
         if (rc) {
             errno_text(rc, why, sizeof why);

@@ -485,6 +485,13 @@ static int verify_output(const char *path, const verify_plan *vp)
                 (unsigned long long)total, (unsigned long long)vp->stats.output_frames);
         bad++;
     }
+    const char *concealed_last = "";
+    uint64_t concealed = segue_decoder_concealed(d, &concealed_last);
+    if (concealed) {
+        fprintf(stderr, "segue: verify: %llu packet(s) of the output are damaged (last: %s)\n",
+                (unsigned long long)concealed, concealed_last);
+        bad++;
+    }
     const segue_metadata *meta = segue_decoder_metadata(d);
     bad += verify_tags(vp, meta);
     bad += verify_loudness(vp, meta);
@@ -756,6 +763,12 @@ static int run_transcode(const char *cmd, const convert_options *o, int decode_d
                     "segue: warning: %s is truncated: it ended after %llu of the %lld frames "
                     "its header declares\n",
                     o->input, (unsigned long long)vp.stats.input_frames, (long long)want);
+        /* Damage the decoder concealed: converted anyway, as ffmpeg does,
+         * but never silently. */
+        if (vp.stats.concealed_packets)
+            fprintf(stderr, "segue: warning: %s is damaged: %llu packet(s) concealed (last: %s)\n",
+                    o->input, (unsigned long long)vp.stats.concealed_packets,
+                    vp.stats.concealed_last);
     }
     segue_transcoder_destroy(t);
     if (vp.stats.clipped_samples && !o->verify)

@@ -86,6 +86,16 @@ typedef struct segue_packet {
 
 enum { SEGUE_CODEC_DECODE = 1, SEGUE_CODEC_ENCODE = 2 };
 
+/* Decoders: a positive status that never leaves the core. decode() returns
+ * it instead of SEGUE_OK when the packet was damaged and what it hands out
+ * (pcm and frames, as for SEGUE_OK) is concealment: silence, or the
+ * previous frame faded out. The codec says why with
+ * segue_error_set(err, SEGUE_CODEC_CONCEALED, "<codec>: <what> in packet
+ * N"); the core counts the packet, keeps that text for
+ * segue_decoder_concealed() and clears err. With params->strict the codec
+ * returns SEGUE_ERR_CORRUPT for the same damage instead. */
+#define SEGUE_CODEC_CONCEALED ((segue_status)64)
+
 typedef struct segue_codec_desc {
     const char *name;
     const char *long_name;

@@ -83,6 +83,8 @@ struct segue_decoder {
     int drains;
     int eos;
     int opened;           /* open succeeded */
+    uint64_t concealed;   /* packets the codec concealed (SEGUE_CODEC_CONCEALED) */
+    char concealed_last[SEGUE_ERROR_DETAIL_MAX];
     segue_status failed;  /* sticky error */
 };
 
@@ -307,6 +309,13 @@ const segue_metadata *segue_decoder_metadata(const segue_decoder *d)
     return d && d->opened ? d->metadata : NULL;
 }
 
+uint64_t segue_decoder_concealed(const segue_decoder *d, const char **last)
+{
+    if (last)
+        *last = d ? d->concealed_last : "";
+    return d ? d->concealed : 0;
+}
+
 const char *segue_decoder_last_error(const segue_decoder *d)
 {
     if (!d)
@@ -374,6 +383,13 @@ static segue_status fill_pending(segue_decoder *d)
         st = d->codec->decode(d->codec_priv, &pkt, &pcm, &frames, &d->err);
         if (st < 0)
             return st;
+        if (st == SEGUE_CODEC_CONCEALED) {
+            /* Damage the codec covered up: count it and keep the why, but
+             * do not leave it in err, which holds errors only. */
+            d->concealed++;
+            snprintf(d->concealed_last, sizeof d->concealed_last, "%s", d->err.detail);
+            segue_error_clear(&d->err);
+        }
         if (d->tail == TAIL_DRAIN && frames == 0)
             d->tail = TAIL_SILENCE; /* the codec holds nothing back */
         d->pending = pcm;

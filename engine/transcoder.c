@@ -112,6 +112,8 @@ struct segue_transcoder {
     segue_metadata *unmapped;     /* cover-art and encoder unmapped fields merged */
     int late_loudness;            /* tags set at finish (one pass) */
     int first_pass;               /* a first analysis pass runs before encoding */
+    uint64_t concealed_base;      /* decoder's concealed count when the encode
+                                     pass began (a first pass counts too) */
     int length_announced;         /* the encoder was told the output length */
     int64_t expected_output;      /* frames the output will hold, -1 if unknown */
     segue_transcode_stats stats;
@@ -533,6 +535,8 @@ static segue_status start_pass(segue_transcoder *t, phase next, int rewind)
     const segue_stream_info *in = segue_decoder_info(t->decoder);
     t->pos = 0;
     t->after_skip = next;
+    if (next == PHASE_ENCODE)
+        t->concealed_base = segue_decoder_concealed(t->decoder, NULL);
     if (in->seekable && (t->start > 0 || rewind)) {
         segue_status st = segue_decoder_seek(t->decoder, (int64_t)t->start);
         if (st < 0)
@@ -969,6 +973,10 @@ void segue_transcoder_stats(const segue_transcoder *t, segue_transcode_stats *st
         return;
     }
     *stats = t->stats;
+    const char *last = "";
+    uint64_t n = segue_decoder_concealed(t->decoder, &last);
+    stats->concealed_packets = n > t->concealed_base ? n - t->concealed_base : 0;
+    stats->concealed_last = stats->concealed_packets ? last : "";
 }
 
 const segue_metadata *segue_transcoder_unmapped(const segue_transcoder *t)

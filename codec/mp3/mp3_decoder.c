@@ -132,7 +132,7 @@ static segue_status mp3_decode(void *priv, const segue_packet *pkt, const float 
     if (h.frame_bytes && size < h.frame_bytes) {
         /* Truncated frame (end of a cut file): silence. The Layer III main
          * data it would have left in the reservoir is gone too. */
-        mp3_conceal(s, "truncated frame", 0, h.channels, h.samples);
+        mp3_conceal(s, "truncated frame", MP3_FRAME_TRUNCATED, h.channels, h.samples);
         s->resv_len = 0;
         s->dsp->mpa_synth(s->pcm, h.samples / 32u, h.channels, &s->synth);
         st = SEGUE_OK;
@@ -148,6 +148,14 @@ static segue_status mp3_decode(void *priv, const segue_packet *pkt, const float 
                                (unsigned long long)s->frames);
     match_channels(s, h.channels, h.samples);
     *frames = h.samples;
+    /* Damage is reported to the core (counted, shown to the user). A
+     * missing reservoir is not: it is what the first frames after a seek
+     * or a stream cut mid-reservoir look like, not a fault of this frame. */
+    if (s->frame_flags & (MP3_FRAME_CRC_MISMATCH | MP3_FRAME_TRUNCATED))
+        return segue_error_set(err, SEGUE_CODEC_CONCEALED, "mp3: %s in frame %llu, concealed",
+                               s->frame_flags & MP3_FRAME_TRUNCATED ? "truncated frame"
+                                                                    : "CRC mismatch",
+                               (unsigned long long)s->frames);
     return SEGUE_OK;
 }
 

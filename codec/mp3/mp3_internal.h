@@ -195,7 +195,8 @@ typedef struct mp3_state {
 enum {
     MP3_FRAME_CONCEALED = 1,        /* output is silence (see frame_flags below) */
     MP3_FRAME_CRC_MISMATCH = 2,     /* protected frame whose CRC-16 did not match */
-    MP3_FRAME_RESERVOIR_MISSING = 4 /* main_data_begin reached past the stored bytes */
+    MP3_FRAME_RESERVOIR_MISSING = 4, /* main_data_begin reached past the stored bytes */
+    MP3_FRAME_TRUNCATED = 8          /* shorter than its header says */
 };
 
 /* Layer III: decodes one frame (header parsed, `frame` the whole packet,

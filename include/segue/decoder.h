@@ -95,6 +95,14 @@ SEGUE_API segue_status segue_decoder_read_f32_planar(segue_decoder *d, float *co
  * the end. */
 SEGUE_API segue_status segue_decoder_seek(segue_decoder *d, int64_t frame);
 
+/* Packets of damaged input concealed so far: decoded as silence or as the
+ * previous frame faded out, instead of failing (segue_decoder_config.strict
+ * = 0, the default). When `last` is not NULL it gets the detail of the most
+ * recent one, e.g. "aac: bad section_data in packet 812", or "" if none;
+ * the text is owned by the decoder and valid until the next read or seek.
+ * NULL-safe (returns 0). */
+SEGUE_API uint64_t segue_decoder_concealed(const segue_decoder *d, const char **last);
+
 /* Detail of the last error, e.g. "wav: 'fmt ' chunk is 12 bytes, need 16".
  * Never NULL; "" if none. NULL-safe (returns a static text). */
 SEGUE_API const char *segue_decoder_last_error(const segue_decoder *d);

@@ -99,6 +99,11 @@ typedef struct segue_transcode_stats {
     double true_peak;                 /* linear, 4x oversampled (libebur128) */
     double applied_gain_db;           /* gain applied (gain_db + normalisation) */
     int passes;                       /* 1, or 2 when a first analysis pass ran */
+    uint64_t concealed_packets;       /* damaged input packets the decoder
+                                         concealed (segue_decoder_concealed) */
+    const char *concealed_last;       /* detail of the last one, "" if none;
+                                         owned by the transcoder, valid while
+                                         it lives */
 } segue_transcode_stats;
 
 /* Fills `cfg` (and its nested configs) with the defaults. */

@@ -548,6 +548,37 @@ def test_simd_levels():
               "--cpu scalar differs from the default for %s -> %s" % (name, fmt))
 
 
+def test_damaged_input_warns():
+    """Damage the decoder conceals converts (exit 0, as ffmpeg does) but is
+    reported: a CRC-protected MP3 with one frame's side information flipped
+    decodes that frame as silence, and the CLI says so on stderr."""
+    if not shutil.which("lame"):
+        fail("lame not found on PATH (make deps installs it)")
+        return
+    src = os.path.join(WORK, "crc.mp3")
+    subprocess.run(["lame", "--quiet", "-p", "-b", "128", "--nohist", fixture("sine_440_s16_stereo_44k.wav"),
+                    src], check=True)
+    data = bytearray(open(src, "rb").read())
+    # The 10th frame header after the first (Xing/Info) frame: 0xFFFB/0xFFFA
+    # sync, protection bit 0 (CRC present) is 0xFA.
+    frames = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xFA]
+    check(len(frames) > 15, "lame -p wrote %d CRC-protected frame headers" % len(frames))
+    if len(frames) <= 15:
+        return
+    data[frames[10] + 6 + 2] ^= 0x40  # side information, covered by the CRC-16
+    bad = os.path.join(WORK, "crc_damaged.mp3")
+    open(bad, "wb").write(bytes(data))
+    out = os.path.join(WORK, "crc_damaged.wav")
+    p = run(["convert", bad, out])
+    err = p.stderr.decode(errors="replace")
+    check(p.returncode == 0, "damaged mp3 converts (exit %d): %s" % (p.returncode, err))
+    check("damaged" in err and "1 packet(s) concealed" in err and "CRC mismatch" in err,
+          "damaged mp3: the concealment is reported: %r" % err)
+    p = run(["convert", src, os.path.join(WORK, "crc_clean.wav")])
+    check(p.returncode == 0 and b"damaged" not in p.stderr,
+          "an undamaged protected mp3 converts without a damage warning: %r" % p.stderr)
+
+
 def main(argv):
     global SEGUE, FIXTURES, WORK
     if len(argv) != 3:
@@ -559,7 +590,8 @@ def main(argv):
         print("FAIL: ffmpeg not found on PATH (make deps installs it)")
         return 1
     tests = [test_help_and_version, test_usage_errors, test_probe_json, test_pipes,
-             test_bad_inputs, test_bad_outputs, test_write_errors, test_simd_levels]
+             test_bad_inputs, test_bad_outputs, test_write_errors, test_simd_levels,
+             test_damaged_input_warns]
     with tempfile.TemporaryDirectory(prefix="segue-cli-") as work:
         WORK = work
         for t in tests:

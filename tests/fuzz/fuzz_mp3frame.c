@@ -40,7 +40,7 @@ static void decode_one(const segue_codec_desc *desc, void *priv, const uint8_t *
     size_t frames = 0;
     segue_error err;
     memset(&err, 0, sizeof err);
-    if (desc->decode(priv, &pkt, &pcm, &frames, &err) == SEGUE_OK && frames) {
+    if (desc->decode(priv, &pkt, &pcm, &frames, &err) >= 0 && frames) {
         if (frames > 1152)
             __builtin_trap(); /* the contract: at most max_packet_frames */
         consume(pcm, frames, channels);

@@ -12,16 +12,8 @@ typedef struct atrac3_huff_entry {
 } atrac3_huff_entry;
 
 extern const float atrac3_sf_table[64];
-extern const float atrac3_mdct_window[512];
-extern const float atrac3_imdct_pre_cos[128];
-extern const float atrac3_imdct_pre_sin[128];
-extern const float atrac3_imdct_post_cos[128];
-extern const float atrac3_imdct_post_sin[128];
-extern const float atrac3_fft_cos[64];
-extern const float atrac3_fft_sin[64];
 extern const float atrac3_gain_level[16];
 extern const float atrac3_gain_step[31];
-extern const float atrac3_qmf_window[48];
 extern const atrac3_huff_entry atrac3_huff_lut[7][256];
 
 #endif

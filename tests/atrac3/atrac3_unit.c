@@ -17,6 +17,7 @@
 #include "codec/atrac3/atrac3_dsp.h"
 #include "codec/atrac3/atrac3_tables.h"
 #include "codec/codec.h"
+#include "simd/dsp_impl.h"
 #include "core/alloc.h"
 
 static int failures;
@@ -53,7 +54,7 @@ static void test_imlt(void)
                 double x = reversed ? in[255 - k] : in[k];
                 sum += x * cos(3.14159265358979323846 / 256.0 * (n + 0.5 + 128.0) * (k + 0.5));
             }
-            double want = 0.5 * sum * atrac3_mdct_window[n];
+            double want = 0.5 * sum * segue_atrac3_window[n];
             if (fabs(want - out[n]) > max_err)
                 max_err = fabs(want - out[n]);
             if (fabs(want) > max_ref)
@@ -86,8 +87,8 @@ static void test_qmf(void)
     for (int j = 0; j < N; j++) {
         double even = 0.0, odd = 0.0;
         for (int t = 0; t < 48; t += 2) {
-            even += (double)x[2 * j + t] * atrac3_qmf_window[t];
-            odd += (double)x[2 * j + t + 1] * atrac3_qmf_window[t + 1];
+            even += (double)x[2 * j + t] * segue_atrac3_qmf_window[t];
+            odd += (double)x[2 * j + t + 1] * segue_atrac3_qmf_window[t + 1];
         }
         max_err = fmax(max_err, fabs(odd - out[2 * j]));
         max_err = fmax(max_err, fabs(even - out[2 * j + 1]));

@@ -144,26 +144,29 @@ typedef struct box_scaler {
     uint32_t rows_in;   /* source rows summed into acc */
     uint32_t src_y;     /* next source row */
     uint8_t *out;       /* dst_w * dst_h * 3 */
+    const segue_allocator *a;
 } box_scaler;
 
 static void scaler_free(box_scaler *s)
 {
-    segue_mem_free(NULL, s->col_of);
-    segue_mem_free(NULL, s->col_span);
-    segue_mem_free(NULL, s->acc);
-    segue_mem_free(NULL, s->out);
+    segue_mem_free(s->a, s->col_of);
+    segue_mem_free(s->a, s->col_span);
+    segue_mem_free(s->a, s->acc);
+    segue_mem_free(s->a, s->out);
     memset(s, 0, sizeof *s);
 }
 
 /* dst <= src on both axes. Returns 0 on allocation failure. */
 static int scaler_init(box_scaler *s, uint32_t src_w, uint32_t src_h, uint32_t dst_w, uint32_t dst_h)
 {
+    const segue_allocator *a = s->a; /* chosen by the job; kept across the reset */
     memset(s, 0, sizeof *s);
+    s->a = a;
     s->src_w = src_w, s->src_h = src_h, s->dst_w = dst_w, s->dst_h = dst_h;
-    s->col_of = segue_mem_calloc(NULL, src_w, sizeof *s->col_of);
-    s->col_span = segue_mem_calloc(NULL, dst_w, sizeof *s->col_span);
-    s->acc = segue_mem_calloc(NULL, (size_t)dst_w * 3, sizeof *s->acc);
-    s->out = segue_mem_calloc(NULL, (size_t)dst_w * dst_h, 3);
+    s->col_of = segue_mem_calloc(s->a, src_w, sizeof *s->col_of);
+    s->col_span = segue_mem_calloc(s->a, dst_w, sizeof *s->col_span);
+    s->acc = segue_mem_calloc(s->a, (size_t)dst_w * 3, sizeof *s->acc);
+    s->out = segue_mem_calloc(s->a, (size_t)dst_w * dst_h, 3);
     if (!s->col_of || !s->col_span || !s->acc || !s->out) {
         scaler_free(s);
         return 0;
@@ -239,6 +242,7 @@ static int box_fits_uint32(uint32_t w, uint32_t h, uint32_t dw, uint32_t dh)
 
 typedef struct fit_job {
     const segue_picture_limits *lim;
+    const segue_allocator *a;
     box_scaler scaler;
     uint8_t *row;       /* one decoded source row (RGB, or RGBA/CMYK) */
     uint8_t *image;     /* interlaced PNG: the whole image */
@@ -249,9 +253,9 @@ typedef struct fit_job {
 static void job_free(fit_job *job)
 {
     scaler_free(&job->scaler);
-    segue_mem_free(NULL, job->row);
-    segue_mem_free(NULL, job->image);
-    segue_mem_free(NULL, job->rows);
+    segue_mem_free(job->a, job->row);
+    segue_mem_free(job->a, job->image);
+    segue_mem_free(job->a, job->rows);
     job->row = job->image = NULL;
     job->rows = NULL;
 }
@@ -272,7 +276,7 @@ static int job_start(fit_job *job, uint32_t w, uint32_t h, size_t row_bytes)
         snprintf(job->reason, sizeof job->reason, "%ux%u cannot be reduced to %ux%u", w, h, dw, dh);
         return 0;
     }
-    job->row = segue_mem_alloc(NULL, row_bytes);
+    job->row = segue_mem_alloc(job->a, row_bytes);
     if (!job->row || !scaler_init(&job->scaler, w, h, dw, dh)) {
         snprintf(job->reason, sizeof job->reason, "out of memory");
         return 0;
@@ -484,8 +488,8 @@ static int decode_png(const uint8_t *data, size_t size, fit_job *job)
             png_destroy_read_struct(&png, &info, NULL);
             return 0;
         }
-        job->image = segue_mem_calloc(NULL, (size_t)w * h, 4);
-        job->rows = segue_mem_calloc(NULL, h, sizeof *job->rows);
+        job->image = segue_mem_calloc(job->a, (size_t)w * h, 4);
+        job->rows = segue_mem_calloc(job->a, h, sizeof *job->rows);
         if (!job->image || !job->rows) {
             snprintf(job->reason, sizeof job->reason, "out of memory");
             png_destroy_read_struct(&png, &info, NULL);
@@ -518,6 +522,7 @@ typedef struct jpeg_sink {
     uint8_t *buf;
     size_t capacity;
     size_t size; /* valid after term */
+    const segue_allocator *a;
 } jpeg_sink;
 
 static void sink_init(j_compress_ptr c)
@@ -534,7 +539,7 @@ static boolean sink_grow(j_compress_ptr c)
     size_t used = s->capacity;
     if (s->capacity >= COVER_MAX_OUTPUT)
         ERREXIT(c, JERR_BUFFER_SIZE);
-    uint8_t *bigger = segue_mem_realloc(NULL, s->buf, s->capacity, s->capacity * 2);
+    uint8_t *bigger = segue_mem_realloc(s->a, s->buf, s->capacity, s->capacity * 2);
     if (!bigger)
         ERREXIT1(c, JERR_OUT_OF_MEMORY, 0);
     s->buf = bigger;
@@ -560,8 +565,9 @@ static uint8_t *encode_jpeg(fit_job *job, int quality, size_t *out_size)
     jpeg_sink sink;
     memset(&cinfo, 0, sizeof cinfo);
     memset(&sink, 0, sizeof sink);
+    sink.a = job->a;
     sink.capacity = 64 * 1024;
-    sink.buf = segue_mem_alloc(NULL, sink.capacity);
+    sink.buf = segue_mem_alloc(job->a, sink.capacity);
     if (!sink.buf) {
         snprintf(job->reason, sizeof job->reason, "out of memory");
         return NULL;
@@ -571,7 +577,7 @@ static uint8_t *encode_jpeg(fit_job *job, int quality, size_t *out_size)
     if (setjmp(fail.jump)) {
         snprintf(job->reason, sizeof job->reason, "libjpeg: %.120s", fail.message);
         jpeg_destroy_compress(&cinfo);
-        segue_mem_free(NULL, sink.buf);
+        segue_mem_free(job->a, sink.buf);
         return NULL;
     }
     jpeg_create_compress(&cinfo);
@@ -614,12 +620,15 @@ static const char *format_name(const segue_picture_facts *f)
 
 /* Re-encodes `pic`; on success *data (segue_mem) / *size / *w / *h, else
  * NULL data and a reason in job->reason. */
-static uint8_t *fit_one(const segue_picture *pic, const segue_picture_limits *lim, char *reason,
-                        size_t reason_size, size_t *out_size, uint32_t *w, uint32_t *h)
+static uint8_t *fit_one(const segue_picture *pic, const segue_picture_limits *lim,
+                        const segue_allocator *a, char *reason, size_t reason_size,
+                        size_t *out_size, uint32_t *w, uint32_t *h)
 {
     fit_job job;
     memset(&job, 0, sizeof job);
     job.lim = lim;
+    job.a = a;
+    job.scaler.a = a;
     segue_picture_facts f;
     segue_status st = segue_picture_inspect(pic->data, pic->size, &f);
     uint8_t *result = NULL;
@@ -637,7 +646,7 @@ static uint8_t *fit_one(const segue_picture *pic, const segue_picture_limits *li
     if (ok) {
         size_t size = 0;
         for (int q = 90; q >= 50; q -= 5) {
-            segue_mem_free(NULL, result);
+            segue_mem_free(a, result);
             result = encode_jpeg(&job, q, &size);
             if (!result || !lim->max_bytes || size <= lim->max_bytes)
                 break;
@@ -646,7 +655,7 @@ static uint8_t *fit_one(const segue_picture *pic, const segue_picture_limits *li
             snprintf(job.reason, sizeof job.reason,
                      "%ux%u baseline JPEG is %zu bytes at quality 50, over the %u-byte limit",
                      job.scaler.dst_w, job.scaler.dst_h, size, lim->max_bytes);
-            segue_mem_free(NULL, result);
+            segue_mem_free(a, result);
             result = NULL;
         }
         if (result) {
@@ -667,8 +676,10 @@ static uint8_t *fit_one(const segue_picture *pic, const segue_picture_limits *li
 }
 
 segue_status segue_cover_art_fit(const segue_metadata *src, segue_metadata *dst,
-                                 const segue_picture_limits *lim, unsigned *changed, segue_error *err)
+                                 const segue_picture_limits *lim, const segue_allocator *allocator,
+                                 unsigned *changed, segue_error *err)
 {
+    const segue_allocator *a = segue_allocator_or_default(allocator);
     if (changed)
         *changed = 0;
     if (!src || !dst || !lim)
@@ -704,7 +715,7 @@ segue_status segue_cover_art_fit(const segue_metadata *src, segue_metadata *dst,
         char reason[2 * REASON_MAX];
         size_t size = 0;
         uint32_t w = 0, h = 0;
-        uint8_t *jpeg = fit_one(&pic, lim, reason, sizeof reason, &size, &w, &h);
+        uint8_t *jpeg = fit_one(&pic, lim, a, reason, sizeof reason, &size, &w, &h);
         if (!jpeg) {
             st = segue_metadata_add_unmapped(dst, "PICTURE", reason);
             continue;
@@ -716,7 +727,7 @@ segue_status segue_cover_art_fit(const segue_metadata *src, segue_metadata *dst,
         fitted.data = jpeg;
         fitted.size = size;
         st = segue_metadata_add_picture(dst, &fitted);
-        segue_mem_free(NULL, jpeg);
+        segue_mem_free(a, jpeg);
         if (st == SEGUE_OK && changed)
             (*changed)++;
     }

@@ -36,9 +36,12 @@ int segue_picture_needs_fit(const segue_picture *pic, const segue_picture_limits
 /* Copies every field, text and picture of `src` into `dst` (an empty
  * metadata set), fitting each picture to `lim`. A picture that cannot be
  * decoded or fitted is left out and named in dst's unmapped list with the
- * reason. *changed gets the number of pictures re-encoded. */
+ * reason. *changed gets the number of pictures re-encoded. Working buffers
+ * (rows, the scaled image, the JPEG output) come from `allocator` (NULL:
+ * the default); libjpeg and libpng keep their own small internal
+ * allocations. */
 segue_status segue_cover_art_fit(const segue_metadata *src, segue_metadata *dst,
-                                 const segue_picture_limits *lim, unsigned *changed,
-                                 segue_error *err);
+                                 const segue_picture_limits *lim, const segue_allocator *allocator,
+                                 unsigned *changed, segue_error *err);
 
 #endif

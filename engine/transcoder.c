@@ -390,7 +390,8 @@ static segue_status prepare_metadata(segue_transcoder *t)
         segue_picture_limits lim = {c->picture_max_width, c->picture_max_height,
                                     c->picture_max_bytes, c->picture_jpeg_only};
         unsigned changed = 0;
-        st = segue_cover_art_fit(t->ecfg.metadata, t->out_metadata, &lim, &changed, &t->err);
+        st = segue_cover_art_fit(t->ecfg.metadata, t->out_metadata, &lim, &t->allocator, &changed,
+                                 &t->err);
         if (st < 0)
             return segue_error_set(&t->err, st, "transcoder: fitting the pictures failed");
     } else if (t->ecfg.metadata) {

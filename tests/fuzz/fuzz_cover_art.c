@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (segue_metadata_create(&out, NULL) != SEGUE_OK)
             break;
         unsigned changed = 0;
-        st = segue_cover_art_fit(in, out, &limits[k], &changed, NULL);
+        st = segue_cover_art_fit(in, out, &limits[k], NULL, &changed, NULL);
         require(st == SEGUE_OK || st == SEGUE_ERR_NO_MEMORY);
         require(segue_metadata_picture_count(out) + segue_metadata_unmapped_count(out) == 1 ||
                 st != SEGUE_OK);

@@ -197,7 +197,7 @@ static fit_result fit(const image *img, const char *mime, const segue_picture_li
     assert_int_equal(segue_metadata_add_picture(in, &pic), SEGUE_OK);
     segue_error err;
     segue_error_clear(&err);
-    r.status = segue_cover_art_fit(in, r.out, lim, &r.changed, &err);
+    r.status = segue_cover_art_fit(in, r.out, lim, NULL, &r.changed, &err);
     segue_metadata_destroy(in);
     return r;
 }
@@ -356,7 +356,7 @@ static void test_unchanged_copy(void **state)
     assert_int_equal(segue_metadata_add_picture(in, &pic), SEGUE_OK);
     segue_picture_limits lim = {480, 480, 256 * 1024, 1};
     unsigned changed = 99;
-    assert_int_equal(segue_cover_art_fit(in, out, &lim, &changed, NULL), SEGUE_OK);
+    assert_int_equal(segue_cover_art_fit(in, out, &lim, NULL, &changed, NULL), SEGUE_OK);
     assert_int_equal(changed, 0);
     assert_int_equal(segue_metadata_field_count(out), 3);
     assert_string_equal(segue_metadata_get(out, "ARTIST", 1), "B");
@@ -536,6 +536,74 @@ static void test_needs_fit(void **state)
     free(rgb);
 }
 
+/* The working buffers come from the caller's allocator: a counting
+ * allocator sees every block freed again, and one that fails after N
+ * blocks makes the picture "left out" (or the call fail) cleanly, never
+ * crash or leak (ASan checks the leaks). */
+typedef struct counting_alloc {
+    size_t live, total, fail_after;
+} counting_alloc;
+
+static void *counting_alloc_fn(void *user, size_t size)
+{
+    counting_alloc *c = user;
+    if (c->fail_after && c->total >= c->fail_after)
+        return NULL;
+    void *p = malloc(size);
+    if (p) {
+        c->live++;
+        c->total++;
+    }
+    return p;
+}
+
+static void counting_free_fn(void *user, void *ptr)
+{
+    counting_alloc *c = user;
+    c->live--;
+    free(ptr);
+}
+
+static void test_caller_allocator(void **state)
+{
+    (void)state;
+    uint8_t *rgb = pattern(640, 400, 0);
+    image src = make_jpeg(rgb, 640, 400, 0, 95);
+    segue_picture_limits lim = {300, 300, 256 * 1024, 1};
+    size_t blocks = 0;
+    for (size_t fail_after = 0;; fail_after++) {
+        counting_alloc c = {0, 0, fail_after};
+        segue_allocator a = {&c, counting_alloc_fn, counting_free_fn};
+        segue_metadata *in = NULL, *out = NULL;
+        assert_int_equal(segue_metadata_create(&in, NULL), SEGUE_OK);
+        assert_int_equal(segue_metadata_create(&out, NULL), SEGUE_OK);
+        segue_picture pic = {3, "image/jpeg", "front", 0, 0, src.data, src.size};
+        assert_int_equal(segue_metadata_add_picture(in, &pic), SEGUE_OK);
+        unsigned changed = 0;
+        segue_status st = segue_cover_art_fit(in, out, &lim, &a, &changed, NULL);
+        assert_int_equal(c.live, 0);
+        if (fail_after == 0) {
+            /* Unlimited: the fit succeeds and used our allocator. */
+            assert_int_equal(st, SEGUE_OK);
+            assert_int_equal(changed, 1);
+            assert_true(c.total > 0);
+            blocks = c.total;
+        } else {
+            /* Each early failure leaves the picture out with a reason. */
+            assert_int_equal(st, SEGUE_OK);
+            assert_int_equal(changed, 0);
+            assert_int_equal(segue_metadata_picture_count(out), 0);
+            assert_int_equal(segue_metadata_unmapped_count(out), 1);
+        }
+        segue_metadata_destroy(in);
+        segue_metadata_destroy(out);
+        if (fail_after + 1 >= blocks)
+            break; /* fail_after = blocks would not fail any more */
+    }
+    free(src.data);
+    free(rgb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_progressive_within_limits), cmocka_unit_test(test_unchanged_copy),
         cmocka_unit_test(test_png_kinds),     cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_corrupt),       cmocka_unit_test(test_needs_fit),
+        cmocka_unit_test(test_caller_allocator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

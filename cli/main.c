@@ -38,8 +38,9 @@ static void print_help(FILE *f)
           "\n"
           "exit status: 0 ok, 1 batch or check finished with some files failed, 64\n"
           "usage, 65 corrupt or unrecognised input, 66 input cannot be opened, 69\n"
-          "unsupported format or feature or DRM-protected input, 73 output cannot be\n"
-          "created, 74 I/O error.\n",
+          "unsupported format or feature or DRM-protected input, 70 internal error or\n"
+          "failed --verify, 71 out of memory, 73 output cannot be created, 74 I/O\n"
+          "error, 130/143 batch stopped by SIGINT/SIGTERM.\n",
           f);
 }
 

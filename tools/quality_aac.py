@@ -33,7 +33,8 @@ encoder x bitrate it:
 The PEAQ command comes from --peaq or the environment variable SEGUE_PEAQ.
 The segue binary defaults to build/segue beside this script's checkout; when
 `segue convert` exits 69 (no AAC encoder in this build) the segue rows are
-skipped with a message, and the acceptance conditions read "not measured".
+skipped with a message (also on any failure saying "no aac encoder"), and
+the acceptance conditions read "not measured".
 
 Writes a Markdown report (table of ODG and measured bitrate per clip, means
 over the music clips and over all clips, the two acceptance conditions of
@@ -163,11 +164,12 @@ def encode(enc, kbps, ref_wav, out_base, segue):
                             "--codec", "aac", "--bitrate", str(kbps)],
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE)
-        if p.returncode == 69:
-            raise Unavailable(p.stderr.decode(errors="replace").strip())
+        err = p.stderr.decode(errors="replace").strip()
+        # 69 is "format, codec or feature unsupported" (sysexits, DESIGN.md).
+        if p.returncode == 69 or (p.returncode != 0 and "no aac encoder" in err.lower()):
+            raise Unavailable(err)
         if p.returncode != 0:
-            raise RowError("segue convert failed (exit %d): %s"
-                           % (p.returncode, p.stderr.decode(errors="replace").strip()))
+            raise RowError("segue convert failed (exit %d): %s" % (p.returncode, err))
         return out
     if enc == "ffmpeg":
         out = out_base + ".m4a"

@@ -110,6 +110,8 @@ def probe_stream(path):
                "stream=sample_rate,channels,duration_ts,time_base",
                "-of", "default=noprint_wrappers=1", path], "ffprobe " + path)
     kv = dict(l.split("=", 1) for l in out.decode().splitlines() if "=" in l)
+    if "sample_rate" not in kv or "channels" not in kv:
+        raise RowError("%s has no audio stream ffprobe can read" % path)
     rate, ch = int(kv["sample_rate"]), int(kv["channels"])
     declared = None
     if kv.get("duration_ts", "N/A") != "N/A" and "/" in kv.get("time_base", ""):
@@ -343,8 +345,16 @@ def report(rows, clips, music, encoders, bitrates, versions, skipped):
     return "\n".join(L)
 
 
+class ArgParser(argparse.ArgumentParser):
+    def error(self, message):
+        """Usage errors exit 64 (EX_USAGE), like the segue CLI."""
+        self.print_usage(sys.stderr)
+        print("quality_aac: %s" % message, file=sys.stderr)
+        sys.exit(64)
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = ArgParser(description=__doc__.split("\n")[0])
     ap.add_argument("--peaq", default=os.environ.get("SEGUE_PEAQ"),
                     help="PEAQ command: CMD REF TEST prints the ODG (or env SEGUE_PEAQ)")
     ap.add_argument("--corpus", default=DEFAULT_CORPUS)

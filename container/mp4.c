@@ -7,8 +7,11 @@
  * The whole 'moov' is read into memory (bounded by what is left of the file
  * and by the metadata limit plus room for sample tables) and the sample
  * tables of the first audio track are expanded into one entry per sample,
- * so a seek is a binary search. Fragmented files (moov/mvex, then
- * moof+mdat pairs) are read one fragment at a time. See docs/mp4.md.
+ * so a seek is a binary search (on an input of unknown size, a window at a
+ * time as it is read). Fragmented files (moov/mvex, then moof+mdat pairs)
+ * are read one fragment at a time, each trun kept as a run record resolved
+ * when read, so the work follows the bytes, not declared counts. See
+ * docs/mp4.md.
  */
 #include <string.h>
 
@@ -46,9 +49,29 @@ typedef struct mp4_run {
     int size_at, dur_at;    /* a field's offset in a record, -1: the default */
 } mp4_run;
 
+/* Position in a moov's sample tables (see stbl_next): the table pointers
+ * are past each box's header and entry count. */
+typedef struct stbl_iter {
+    const uint8_t *stsz, *stsc, *stco, *stts;
+    int co64;
+    uint32_t fixed, count, nstsc, nchunks, nstts;
+    uint32_t s;                          /* next sample */
+    uint32_t c, entry, per, in_chunk;    /* next chunk, its stsc entry, samples in and taken */
+    uint64_t off;
+    uint32_t e, n_e, in_e, delta;        /* next stts entry, the current one's count, taken, delta */
+    int64_t dts;
+    const char *why;                     /* which table ran short */
+} stbl_iter;
+
 typedef struct mp4_demux {
     mp4_sample *samples;  /* non-fragmented files: one entry per sample */
     size_t count, cap, next;
+    /* Unknown file size: samples holds a window of the table starting at
+     * table index base; it and moov_buf expand the rest as it is read. */
+    int windowed;
+    size_t base;
+    stbl_iter it;
+    uint8_t *moov_buf;
     uint8_t *pkt;
     size_t pkt_cap;
     uint8_t *extradata;
@@ -478,8 +501,90 @@ typedef struct stbl_boxes {
     int co64, have_stsz, have_stsc, have_stco, have_stts;
 } stbl_boxes;
 
-/* Expands stsz/stsc/stco/stts (14496-12 8.7.3, 8.7.4, 8.7.5, 8.6.1.2) into
- * one entry per sample. */
+/* Expands stsz/stsc/stco/stts (14496-12 8.7.3, 8.7.4, 8.7.5, 8.6.1.2) one
+ * sample at a time. Returns 1 with *out, 0 when the sample count or a table
+ * ends (it->why says which table ran short), or an error. */
+static int stbl_next(mp4_demux *m, segue_demux_ctx *ctx, stbl_iter *it, mp4_sample *out, segue_status *st)
+{
+    if (it->s >= it->count)
+        return 0;
+    while (it->in_chunk >= it->per) {
+        if (it->c >= it->nchunks) {
+            it->why = "stsc/stco cover fewer samples than stsz lists";
+            return 0;
+        }
+        while (it->entry + 1 < it->nstsc && segue_rb32(it->stsc + 12 * (size_t)(it->entry + 1)) <= it->c + 1)
+            it->entry++;
+        it->per = segue_rb32(it->stsc + 12 * (size_t)it->entry + 4);
+        it->off = it->co64 ? rb64(it->stco + 8 * (size_t)it->c) : segue_rb32(it->stco + 4 * (size_t)it->c);
+        it->c++;
+        it->in_chunk = 0;
+    }
+    while (it->in_e >= it->n_e) {
+        if (it->e >= it->nstts) {
+            it->why = "stts covers fewer samples than stsz lists";
+            return 0;
+        }
+        it->n_e = segue_rb32(it->stts + 8 * (size_t)it->e);
+        it->delta = segue_rb32(it->stts + 8 * (size_t)it->e + 4);
+        it->e++;
+        it->in_e = 0;
+    }
+    uint32_t size = it->fixed ? it->fixed : segue_rb32(it->stsz + 4 * (size_t)it->s);
+    if (size > MP4_MAX_SAMPLE) {
+        *st = corrupt(ctx, "sample larger than 4 MiB");
+        return -1;
+    }
+    if (m->file_size >= 0 && (it->off > (uint64_t)m->file_size || size > (uint64_t)m->file_size - it->off)) {
+        *st = corrupt(ctx, "sample lies past the end of the file");
+        return -1;
+    }
+    out->offset = it->off;
+    out->size = size;
+    out->dts = it->dts;
+    out->duration = it->delta;
+    it->off += size;
+    it->dts += it->delta; /* at most 2^22 samples of 2^32 ticks: no wrap */
+    it->in_chunk++;
+    it->in_e++;
+    it->s++;
+    return 1;
+}
+
+/* Fills m->samples with up to m->cap samples from the iterator (a window
+ * that starts at table index it->s). At the end of the tables, a short
+ * table is an error in strict mode, else the track ends there. */
+static segue_status fill_samples(mp4_demux *m, segue_demux_ctx *ctx)
+{
+    stbl_iter *it = &m->it;
+    m->base = it->s;
+    m->count = m->next = 0;
+    segue_status st = SEGUE_OK;
+    while (m->count < m->cap) {
+        int rc = stbl_next(m, ctx, it, &m->samples[m->count], &st);
+        if (rc < 0)
+            return st;
+        if (rc == 0) {
+            if (it->s < it->count) {
+                if (segue_demux_strict(ctx))
+                    return corrupt(ctx, it->why);
+                it->count = it->s; /* keep what the tables place */
+            }
+            break;
+        }
+        m->count++;
+    }
+    return SEGUE_OK;
+}
+
+/* Samples expanded at a time on an input whose size is unknown (a pipe):
+ * there a fixed-size stsz may declare millions of samples that no byte
+ * backs, so the table is expanded as it is read instead of at open. */
+#define MP4_WINDOW 4096u
+
+/* Checks the sample tables against their boxes and expands them: all at
+ * once when the file size is known (which bounds the count), else a window
+ * (m->windowed) refilled by mp4_read_packet. */
 static segue_status build_samples(mp4_demux *m, segue_demux_ctx *ctx, const stbl_boxes *b)
 {
     if (!b->have_stsz || !b->have_stsc || !b->have_stco || !b->have_stts)
@@ -496,6 +601,8 @@ static segue_status build_samples(mp4_demux *m, segue_demux_ctx *ctx, const stbl
             limit = MP4_MAX_SAMPLES; /* a table of 1-byte samples would be 24x the file */
         if (count > limit)
             return corrupt(ctx, "stsz sample count exceeds the file");
+    } else if (count > MP4_MAX_SAMPLES) {
+        return corrupt(ctx, "more than 4194304 samples");
     }
     uint32_t nstsc = segue_rb32(stsc.p + 4), nchunks = segue_rb32(stco.p + 4),
              nstts = segue_rb32(stts.p + 4);
@@ -504,52 +611,108 @@ static segue_status build_samples(mp4_demux *m, segue_demux_ctx *ctx, const stbl
         return corrupt(ctx, "sample table lists more entries than it holds");
     if (count && (!nstsc || !nchunks || !nstts))
         return corrupt(ctx, "empty stsc, stco or stts for a track with samples");
-    if (count) {
-        m->samples = segue_mem_calloc(ctx->allocator, count, sizeof *m->samples);
-        if (!m->samples)
-            return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate sample table");
-        m->cap = count;
+    stbl_iter *it = &m->it;
+    memset(it, 0, sizeof *it);
+    it->stsz = stsz.p + 12;
+    it->stsc = stsc.p + 8;
+    it->stco = stco.p + 8;
+    it->stts = stts.p + 8;
+    it->co64 = b->co64;
+    it->fixed = fixed;
+    it->count = count;
+    it->nstsc = nstsc;
+    it->nchunks = nchunks;
+    it->nstts = nstts;
+    if (!count)
+        return SEGUE_OK;
+    size_t cap = count;
+    if (m->file_size < 0 && count > MP4_WINDOW) {
+        cap = MP4_WINDOW;
+        m->windowed = 1;
     }
-    /* Offsets and sizes by chunk. */
-    uint32_t s = 0, entry = 0;
-    for (uint32_t c = 0; c < nchunks && s < count; c++) {
-        while (entry + 1 < nstsc && segue_rb32(stsc.p + 8 + 12 * (size_t)(entry + 1)) <= c + 1)
+    m->samples = segue_mem_calloc(ctx->allocator, cap, sizeof *m->samples);
+    if (!m->samples)
+        return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate sample table");
+    m->cap = cap;
+    return fill_samples(m, ctx);
+}
+
+/* Length of the track (media timescale) and its bytes, for the stream
+ * info and the gapless trim. A window holds only part of the table: the
+ * totals then come from the boxes, in time bounded by their entry counts. */
+static void table_totals(mp4_demux *m, int64_t *ticks, uint64_t *bytes, uint32_t *maxsize)
+{
+    *ticks = 0;
+    *bytes = 0;
+    *maxsize = 0;
+    if (!m->windowed) {
+        for (size_t i = 0; i < m->count; i++) {
+            if (m->samples[i].size > *maxsize)
+                *maxsize = m->samples[i].size;
+            *bytes += m->samples[i].size;
+        }
+        if (m->count)
+            *ticks = m->samples[m->count - 1].dts + m->samples[m->count - 1].duration;
+        return;
+    }
+    const stbl_iter *it = &m->it;
+    /* Samples the chunks place, then those stts times, at most the count. */
+    uint64_t placed = 0;
+    uint32_t entry = 0;
+    for (uint32_t c = 0; c < it->nchunks && placed < it->count; c++) {
+        while (entry + 1 < it->nstsc && segue_rb32(it->stsc + 12 * (size_t)(entry + 1)) <= c + 1)
             entry++;
-        uint32_t per = segue_rb32(stsc.p + 8 + 12 * (size_t)entry + 4);
-        uint64_t off = b->co64 ? rb64(stco.p + 8 + 8 * (size_t)c) : segue_rb32(stco.p + 8 + 4 * (size_t)c);
-        for (uint32_t i = 0; i < per && s < count; i++, s++) {
-            uint32_t size = fixed ? fixed : segue_rb32(stsz.p + 12 + 4 * (size_t)s);
-            if (size > MP4_MAX_SAMPLE)
-                return corrupt(ctx, "sample larger than 4 MiB");
-            if (m->file_size >= 0 && (off > (uint64_t)m->file_size || size > (uint64_t)m->file_size - off))
-                return corrupt(ctx, "sample lies past the end of the file");
-            m->samples[s].offset = off;
-            m->samples[s].size = size;
-            off += size;
+        placed += segue_rb32(it->stsc + 12 * (size_t)entry + 4);
+    }
+    uint64_t n = placed < it->count ? placed : it->count, timed = 0;
+    for (uint32_t e = 0; e < it->nstts && timed < n; e++) {
+        uint64_t k = segue_rb32(it->stts + 8 * (size_t)e);
+        if (k > n - timed)
+            k = n - timed;
+        timed += k;
+        *ticks += (int64_t)(k * segue_rb32(it->stts + 8 * (size_t)e + 4));
+    }
+    for (uint64_t s = 0; s < timed; s++) {
+        uint32_t size = it->fixed ? it->fixed : segue_rb32(it->stsz + 4 * (size_t)s);
+        if (it->fixed) {
+            *bytes = timed * it->fixed;
+            *maxsize = it->fixed;
+            break;
+        }
+        if (size > *maxsize)
+            *maxsize = size;
+        *bytes += size;
+    }
+}
+
+/* ctts (14496-12 8.6.1.3): composition offsets, version 0 unsigned and
+ * version 1 signed. Checked and then not used: an audio access unit is
+ * presented in decode order (no codec we demux reorders frames; AAC's
+ * priming is expressed by the edit list, not by composition offsets), so
+ * output timing comes from stts alone. A malformed one is an error in
+ * strict mode and ignored otherwise, since nothing depends on it. */
+static segue_status check_ctts(segue_demux_ctx *ctx, mp4_span ctts, const stbl_boxes *b)
+{
+    const char *bad = NULL;
+    if (ctts.n < 8) {
+        bad = "ctts is too short";
+    } else if (ctts.p[0] > 1) {
+        bad = "ctts has an unknown version";
+    } else {
+        uint32_t n = segue_rb32(ctts.p + 4);
+        if ((ctts.n - 8) / 8 < n) {
+            bad = "ctts lists more entries than it holds";
+        } else if (b->have_stsz && b->stsz.n >= 12) {
+            /* The entries' sample counts cover at most the track. */
+            uint64_t covered = 0;
+            for (uint32_t i = 0; i < n; i++)
+                covered += segue_rb32(ctts.p + 8 + 8 * (size_t)i);
+            if (covered > segue_rb32(b->stsz.p + 8))
+                bad = "ctts covers more samples than stsz lists";
         }
     }
-    if (s < count) {
-        if (segue_demux_strict(ctx))
-            return corrupt(ctx, "stsc/stco cover fewer samples than stsz lists");
-        count = s; /* keep what the chunks place */
-    }
-    /* Decode times. */
-    int64_t dts = 0;
-    s = 0;
-    for (uint32_t e = 0; e < nstts && s < count; e++) {
-        uint32_t n = segue_rb32(stts.p + 8 + 8 * (size_t)e), delta = segue_rb32(stts.p + 12 + 8 * (size_t)e);
-        for (uint32_t i = 0; i < n && s < count; i++, s++) {
-            m->samples[s].dts = dts;
-            m->samples[s].duration = delta;
-            dts += delta;
-        }
-    }
-    if (s < count) {
-        if (segue_demux_strict(ctx))
-            return corrupt(ctx, "stts covers fewer samples than stsz lists");
-        count = s;
-    }
-    m->count = count;
+    if (bad && segue_demux_strict(ctx))
+        return corrupt(ctx, bad);
     return SEGUE_OK;
 }
 
@@ -647,8 +810,9 @@ static segue_status parse_moov(mp4_demux *m, segue_demux_ctx *ctx, mp4_span moov
         b.have_stco = mp4_find_box(stbl, MP4_TAG('c', 'o', '6', '4'), &b.stco);
         b.co64 = 1;
     }
-    /* ctts (8.6.1.3) shifts composition times; audio tracks present in
-     * decode order, so it is not needed for output and is not read. */
+    mp4_span ctts;
+    if (mp4_find_box(stbl, MP4_TAG('c', 't', 't', 's'), &ctts) && (st = check_ctts(ctx, ctts, &b)) < 0)
+        return st;
 
     mp4_span mvex, trex;
     if (mp4_find_box(moov, MP4_TAG('m', 'v', 'e', 'x'), &mvex)) {
@@ -924,6 +1088,11 @@ static segue_status next_fragment(mp4_demux *m, segue_demux_ctx *ctx)
 {
     segue_reader *r = ctx->reader;
     for (int guard = 0; guard < 1 << 20; guard++) {
+        /* Offsets past INT64_MAX cannot be sought (and are past any file). */
+        if (m->scan_pos > (uint64_t)INT64_MAX) {
+            m->stream_end = 1;
+            return SEGUE_OK;
+        }
         if ((uint64_t)segue_reader_tell(r) != m->scan_pos) {
             segue_status st = segue_reader_seek(r, (int64_t)m->scan_pos);
             if (st < 0)
@@ -949,6 +1118,11 @@ static segue_status next_fragment(mp4_demux *m, segue_demux_ctx *ctx)
             }
             size = (uint64_t)m->file_size - box_off;
         }
+        /* Each box moves the scan forward, never around: a 64-bit size
+         * that wrapped the offset could otherwise lead back to an earlier
+         * moof and replay its samples for ever. */
+        if (size > UINT64_MAX - box_off)
+            return corrupt(ctx, "box size out of range");
         m->scan_pos = box_off + size;
         if (type == MP4_TAG('m', 'o', 'o', 'f')) {
             if (size - hlen > MP4_MAX_MOOF)
@@ -985,6 +1159,8 @@ static segue_status next_fragment(mp4_demux *m, segue_demux_ctx *ctx)
                 uint64_t msize = segue_rb32(h);
                 if ((st = segue_reader_skip(r, 8)) < 0)
                     return st;
+                if (msize > UINT64_MAX - m->scan_pos)
+                    return corrupt(ctx, "box size out of range");
                 m->scan_pos += msize;
             }
             return SEGUE_OK;
@@ -1011,11 +1187,11 @@ static int mp4_probe(const uint8_t *data, size_t size)
     return 0;
 }
 
-static void apply_gapless(mp4_demux *m, segue_demux_ctx *ctx, const edit_info *ed, const mp4_smpb *smpb)
+/* media_total: the track's length (media timescale, < 2^54: at most 2^22
+ * samples of 2^32 ticks), 0 when unknown (fragments). */
+static void apply_gapless(mp4_demux *m, segue_demux_ctx *ctx, const edit_info *ed, const mp4_smpb *smpb,
+                          int64_t media_total)
 {
-    int64_t media_total = 0; /* < 2^54: at most 2^22 samples of 2^32 ticks */
-    if (m->count && !m->fragmented)
-        media_total = m->samples[m->count - 1].dts + m->samples[m->count - 1].duration;
     segue_gapless g;
     memset(&g, 0, sizeof g);
     /* An edit whose priming or length is beyond any real stream is not
@@ -1038,9 +1214,14 @@ static void apply_gapless(mp4_demux *m, segue_demux_ctx *ctx, const edit_info *e
         if (media_total > delay && tick > 1 && (double)(media_total - delay) <= valid + tick &&
             (double)(media_total - delay) >= valid - tick)
             valid_media = media_total - delay;
+        /* An edit cannot make the track longer than its media. */
+        if (media_total > delay && valid_media > media_total - delay)
+            valid_media = media_total - delay;
         int64_t delay_frames = to_frames(m, delay);
-        if (delay_frames > (int64_t)UINT32_MAX)
-            goto smpb; /* a priming of more than 2^32 frames: not an encoder's */
+        /* A priming of 2^32 frames or more, or past the end of the media,
+         * is not an encoder's: the edit is not gapless information. */
+        if (delay_frames > (int64_t)UINT32_MAX || (media_total && delay >= media_total))
+            goto smpb;
         if (delay > 0 || (media_total && valid_media < media_total - delay)) {
             g.encoder_delay = (uint32_t)delay_frames;
             if (ed->duration && valid_media > 0) {
@@ -1131,7 +1312,11 @@ static segue_status mp4_open(void *priv, segue_demux_ctx *ctx, segue_codec_param
     memset(&smpb, 0, sizeof smpb);
     mp4_span ms = {moov, moov_size};
     st = parse_moov(m, ctx, ms, params, &ed, &smpb);
-    segue_mem_free(ctx->allocator, moov);
+    /* A windowed table reads its boxes in the moov copy as it goes. */
+    if (m->windowed && st >= 0)
+        m->moov_buf = moov;
+    else
+        segue_mem_free(ctx->allocator, moov);
     if (st < 0)
         return st;
     if (!params->sample_rate)
@@ -1146,12 +1331,10 @@ static segue_status mp4_open(void *priv, segue_demux_ctx *ctx, segue_codec_param
 
     uint32_t maxsize = 0;
     uint64_t bytes = 0;
+    int64_t total = 0;
     /* A fragmented file's packet buffer grows as its samples need. */
-    for (size_t i = 0; !m->fragmented && i < m->count; i++) {
-        if (m->samples[i].size > maxsize)
-            maxsize = m->samples[i].size;
-        bytes += m->samples[i].size;
-    }
+    if (!m->fragmented)
+        table_totals(m, &total, &bytes, &maxsize);
     m->pkt_cap = maxsize ? maxsize : 4096;
     m->pkt = segue_mem_alloc(ctx->allocator, m->pkt_cap);
     if (!m->pkt)
@@ -1163,8 +1346,7 @@ static segue_status mp4_open(void *priv, segue_demux_ctx *ctx, segue_codec_param
     info->container = "mp4";
     info->sample_rate = params->sample_rate;
     info->channels = params->channels;
-    if (!m->fragmented && m->count) {
-        int64_t total = m->samples[m->count - 1].dts + m->samples[m->count - 1].duration;
+    if (!m->fragmented && total) {
         info->frames = to_frames(m, total);
         if (info->frames > 0) {
             /* Bounded before the conversion: a few samples declaring
@@ -1175,7 +1357,7 @@ static segue_status mp4_open(void *priv, segue_demux_ctx *ctx, segue_codec_param
         }
     }
     info->seekable = seekable;
-    apply_gapless(m, ctx, &ed, &smpb);
+    apply_gapless(m, ctx, &ed, &smpb, m->fragmented ? 0 : total);
     return SEGUE_OK;
 }
 
@@ -1183,6 +1365,14 @@ static segue_status mp4_read_packet(void *priv, segue_demux_ctx *ctx, segue_pack
 {
     mp4_demux *m = priv;
     while (m->next >= m->count) {
+        if (m->windowed && m->it.s < m->it.count) {
+            segue_status st = fill_samples(m, ctx);
+            if (st < 0)
+                return st;
+            if (!m->count)
+                return SEGUE_END_OF_STREAM;
+            continue;
+        }
         if (!m->fragmented || m->stream_end)
             return SEGUE_END_OF_STREAM;
         segue_status st = next_fragment(m, ctx);
@@ -1270,6 +1460,33 @@ static segue_status mp4_seek(void *priv, segue_demux_ctx *ctx, int64_t frame, in
         frag_sample(m, m->next, &fs);
         l = to_frames(m, fs.dts);
     } else {
+        if (m->windowed) {
+            /* Back to the table's start, then forward a window at a time
+             * until one holds t (inputs of unknown size only). */
+            if (m->base || (m->count && m->samples[0].dts > t)) {
+                stbl_iter *it = &m->it;
+                uint32_t count = it->count;
+                stbl_iter fresh;
+                memset(&fresh, 0, sizeof fresh);
+                fresh.stsz = it->stsz, fresh.stsc = it->stsc, fresh.stco = it->stco, fresh.stts = it->stts;
+                fresh.co64 = it->co64, fresh.fixed = it->fixed, fresh.count = count;
+                fresh.nstsc = it->nstsc, fresh.nchunks = it->nchunks, fresh.nstts = it->nstts;
+                *it = fresh;
+                segue_status st = fill_samples(m, ctx);
+                if (st < 0)
+                    return st;
+            }
+            while (m->count && m->samples[m->count - 1].dts + m->samples[m->count - 1].duration <= t &&
+                   m->it.s < m->it.count) {
+                segue_status st = fill_samples(m, ctx);
+                if (st < 0)
+                    return st;
+            }
+            if (!m->count) {
+                *landed = 0;
+                return SEGUE_OK;
+            }
+        }
         size_t i = find_sample(m, t);
         m->next = i;
         l = to_frames(m, m->samples[i].dts);
@@ -1285,6 +1502,7 @@ static void mp4_close(void *priv, segue_demux_ctx *ctx)
         return;
     segue_mem_free(ctx->allocator, m->samples);
     segue_mem_free(ctx->allocator, m->runs);
+    segue_mem_free(ctx->allocator, m->moov_buf);
     segue_mem_free(ctx->allocator, m->moof_buf);
     segue_mem_free(ctx->allocator, m->pkt);
     segue_mem_free(ctx->allocator, m->extradata);

@@ -262,8 +262,13 @@ static segue_status adts_open(void *priv, segue_demux_ctx *ctx, segue_codec_para
             return st;
         info->frames = frames;
         int64_t bytes = segue_reader_size(ctx->reader) - a->first_offset;
-        if (frames > 0)
-            info->bitrate = (uint32_t)((double)bytes * 8.0 * params->sample_rate / (double)frames + 0.5);
+        if (frames > 0) {
+            /* bytes counts trailing junk after the last frame too: bounded
+             * before the conversion, an out-of-range double-to-integer
+             * cast being undefined (C11 6.3.1.4). */
+            double rate = (double)bytes * 8.0 * params->sample_rate / (double)frames + 0.5;
+            info->bitrate = rate < 4294967295.0 ? (uint32_t)rate : UINT32_MAX;
+        }
         info->seekable = 1;
     }
     return SEGUE_OK;

@@ -7,8 +7,11 @@
  * The whole 'moov' is read into memory (bounded by what is left of the file
  * and by the metadata limit plus room for sample tables) and the sample
  * tables of the first audio track are expanded into one entry per sample,
- * so a seek is a binary search. Fragmented files (moov/mvex, then
- * moof+mdat pairs) are read one fragment at a time. See docs/mp4.md.
+ * so a seek is a binary search (on an input of unknown size, a window at a
+ * time as it is read). Fragmented files (moov/mvex, then moof+mdat pairs)
+ * are read one fragment at a time, each trun kept as a run record resolved
+ * when read, so the work follows the bytes, not declared counts. See
+ * docs/mp4.md.
  */
 #include <string.h>
 
@@ -31,9 +34,44 @@ typedef struct mp4_sample {
     uint32_t duration; /* media timescale */
 } mp4_sample;
 
+/* One trun of a fragment, kept as declared instead of one entry per sample:
+ * a few bytes of trun may declare millions of default-size samples, so the
+ * work and memory must follow the bytes of the box, not the count in it.
+ * Samples are resolved when read (14496-12 8.8.8). */
+typedef struct mp4_run {
+    uint64_t offset;        /* file offset of the run's first sample */
+    int64_t dts;            /* decode time of the run's first sample */
+    size_t first;           /* index of the run's first sample in the fragment */
+    uint32_t count;
+    uint32_t def_size, def_dur;
+    const uint8_t *entries; /* the per-sample records in the moof copy */
+    uint32_t stride;        /* bytes per record (0: no records) */
+    int size_at, dur_at;    /* a field's offset in a record, -1: the default */
+} mp4_run;
+
+/* Position in a moov's sample tables (see stbl_next): the table pointers
+ * are past each box's header and entry count. */
+typedef struct stbl_iter {
+    const uint8_t *stsz, *stsc, *stco, *stts;
+    int co64;
+    uint32_t fixed, count, nstsc, nchunks, nstts;
+    uint32_t s;                          /* next sample */
+    uint32_t c, entry, per, in_chunk;    /* next chunk, its stsc entry, samples in and taken */
+    uint64_t off;
+    uint32_t e, n_e, in_e, delta;        /* next stts entry, the current one's count, taken, delta */
+    int64_t dts;
+    const char *why;                     /* which table ran short */
+} stbl_iter;
+
 typedef struct mp4_demux {
-    mp4_sample *samples;
+    mp4_sample *samples;  /* non-fragmented files: one entry per sample */
     size_t count, cap, next;
+    /* Unknown file size: samples holds a window of the table starting at
+     * table index base; it and moov_buf expand the rest as it is read. */
+    int windowed;
+    size_t base;
+    stbl_iter it;
+    uint8_t *moov_buf;
     uint8_t *pkt;
     size_t pkt_cap;
     uint8_t *extradata;
@@ -43,8 +81,18 @@ typedef struct mp4_demux {
     uint32_t sample_rate;
     uint32_t track_id;
     int64_t file_size;    /* -1 if unknown */
-    /* Fragmented files. */
+    /* Fragmented files: the runs of the current moof (count is its sample
+     * count), which point into moof_buf. */
     int fragmented;
+    mp4_run *runs;
+    size_t nruns, runs_cap;
+    uint8_t *moof_buf;
+    /* Sequential-read cursor in the runs: sample cur_idx lies in run
+     * cur_run at cur_off with decode time cur_dts. */
+    int cur_valid;
+    size_t cur_idx, cur_run;
+    uint64_t cur_off;
+    int64_t cur_dts;
     uint64_t scan_pos;    /* next top-level box to look at */
     uint64_t first_frag;  /* offset of the first moof */
     int64_t frag_dts;     /* decode time of the next fragment's first sample */
@@ -64,43 +112,41 @@ static uint64_t rb64(const uint8_t *p)
     return (uint64_t)segue_rb32(p) << 32 | segue_rb32(p + 4);
 }
 
+/* v * num / den in integers, rounded to nearest when `round` (else toward
+ * zero), saturated to the int64_t range. File-controlled times may be any
+ * 64-bit value and timescales any 32-bit one; a double conversion would lose
+ * exactness past 2^53 and a cast of an out-of-range double to an integer is
+ * undefined (C11 6.3.1.4), so this splits v into quotient and remainder of
+ * den: q * num is checked, r * num < 2^64 always fits. */
+static int64_t muldiv(int64_t v, uint32_t num, uint32_t den, int round)
+{
+    if (!den)
+        return v;
+    int neg = v < 0;
+    uint64_t a = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    uint64_t q = a / den, r = a % den;
+    /* r * num <= (2^32 - 1)^2 = 2^64 - 2^33 + 1, so adding den / 2 < 2^31
+     * cannot wrap. */
+    uint64_t frac = (r * num + (round ? den / 2 : 0)) / den;
+    if (num && q > ((uint64_t)INT64_MAX - frac) / num)
+        return neg ? INT64_MIN : INT64_MAX;
+    uint64_t res = q * num + frac;
+    return neg ? -(int64_t)res : (int64_t)res;
+}
+
 /* Frames (at the sample rate) from media-timescale units. */
 static int64_t to_frames(const mp4_demux *m, int64_t t)
 {
     if (m->timescale == m->sample_rate || !m->timescale)
         return t;
-    return (int64_t)((double)t * m->sample_rate / m->timescale + 0.5);
+    return muldiv(t, m->sample_rate, m->timescale, 1);
 }
 
 static int64_t from_frames(const mp4_demux *m, int64_t f)
 {
     if (m->timescale == m->sample_rate || !m->sample_rate)
         return f;
-    return (int64_t)((double)f * m->timescale / m->sample_rate);
-}
-
-static segue_status push_sample(mp4_demux *m, segue_demux_ctx *ctx, const mp4_sample *s)
-{
-    /* One table for the whole file, fragments included: the per-trun
-     * count alone would let a few hundred bytes of trun boxes ask for
-     * gigabytes. */
-    if (m->count >= MP4_MAX_SAMPLES)
-        return corrupt(ctx, "more than 4194304 samples");
-    if (m->file_size >= 0 && s->offset + s->size > (uint64_t)m->file_size)
-        return corrupt(ctx, "a fragment's sample lies past the end of the file");
-    if (m->count == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 256;
-        if (cap > MP4_MAX_SAMPLES)
-            cap = MP4_MAX_SAMPLES;
-        mp4_sample *n = segue_mem_realloc(ctx->allocator, m->samples, m->cap * sizeof *n,
-                                          cap * sizeof *n);
-        if (!n)
-            return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate sample table");
-        m->samples = n;
-        m->cap = cap;
-    }
-    m->samples[m->count++] = *s;
-    return SEGUE_OK;
+    return muldiv(f, m->timescale, m->sample_rate, 0);
 }
 
 /* Reads a top-level box header at the reader's position. Returns 1 with the
@@ -455,8 +501,90 @@ typedef struct stbl_boxes {
     int co64, have_stsz, have_stsc, have_stco, have_stts;
 } stbl_boxes;
 
-/* Expands stsz/stsc/stco/stts (14496-12 8.7.3, 8.7.4, 8.7.5, 8.6.1.2) into
- * one entry per sample. */
+/* Expands stsz/stsc/stco/stts (14496-12 8.7.3, 8.7.4, 8.7.5, 8.6.1.2) one
+ * sample at a time. Returns 1 with *out, 0 when the sample count or a table
+ * ends (it->why says which table ran short), or an error. */
+static int stbl_next(mp4_demux *m, segue_demux_ctx *ctx, stbl_iter *it, mp4_sample *out, segue_status *st)
+{
+    if (it->s >= it->count)
+        return 0;
+    while (it->in_chunk >= it->per) {
+        if (it->c >= it->nchunks) {
+            it->why = "stsc/stco cover fewer samples than stsz lists";
+            return 0;
+        }
+        while (it->entry + 1 < it->nstsc && segue_rb32(it->stsc + 12 * (size_t)(it->entry + 1)) <= it->c + 1)
+            it->entry++;
+        it->per = segue_rb32(it->stsc + 12 * (size_t)it->entry + 4);
+        it->off = it->co64 ? rb64(it->stco + 8 * (size_t)it->c) : segue_rb32(it->stco + 4 * (size_t)it->c);
+        it->c++;
+        it->in_chunk = 0;
+    }
+    while (it->in_e >= it->n_e) {
+        if (it->e >= it->nstts) {
+            it->why = "stts covers fewer samples than stsz lists";
+            return 0;
+        }
+        it->n_e = segue_rb32(it->stts + 8 * (size_t)it->e);
+        it->delta = segue_rb32(it->stts + 8 * (size_t)it->e + 4);
+        it->e++;
+        it->in_e = 0;
+    }
+    uint32_t size = it->fixed ? it->fixed : segue_rb32(it->stsz + 4 * (size_t)it->s);
+    if (size > MP4_MAX_SAMPLE) {
+        *st = corrupt(ctx, "sample larger than 4 MiB");
+        return -1;
+    }
+    if (m->file_size >= 0 && (it->off > (uint64_t)m->file_size || size > (uint64_t)m->file_size - it->off)) {
+        *st = corrupt(ctx, "sample lies past the end of the file");
+        return -1;
+    }
+    out->offset = it->off;
+    out->size = size;
+    out->dts = it->dts;
+    out->duration = it->delta;
+    it->off += size;
+    it->dts += it->delta; /* at most 2^22 samples of 2^32 ticks: no wrap */
+    it->in_chunk++;
+    it->in_e++;
+    it->s++;
+    return 1;
+}
+
+/* Fills m->samples with up to m->cap samples from the iterator (a window
+ * that starts at table index it->s). At the end of the tables, a short
+ * table is an error in strict mode, else the track ends there. */
+static segue_status fill_samples(mp4_demux *m, segue_demux_ctx *ctx)
+{
+    stbl_iter *it = &m->it;
+    m->base = it->s;
+    m->count = m->next = 0;
+    segue_status st = SEGUE_OK;
+    while (m->count < m->cap) {
+        int rc = stbl_next(m, ctx, it, &m->samples[m->count], &st);
+        if (rc < 0)
+            return st;
+        if (rc == 0) {
+            if (it->s < it->count) {
+                if (segue_demux_strict(ctx))
+                    return corrupt(ctx, it->why);
+                it->count = it->s; /* keep what the tables place */
+            }
+            break;
+        }
+        m->count++;
+    }
+    return SEGUE_OK;
+}
+
+/* Samples expanded at a time on an input whose size is unknown (a pipe):
+ * there a fixed-size stsz may declare millions of samples that no byte
+ * backs, so the table is expanded as it is read instead of at open. */
+#define MP4_WINDOW 4096u
+
+/* Checks the sample tables against their boxes and expands them: all at
+ * once when the file size is known (which bounds the count), else a window
+ * (m->windowed) refilled by mp4_read_packet. */
 static segue_status build_samples(mp4_demux *m, segue_demux_ctx *ctx, const stbl_boxes *b)
 {
     if (!b->have_stsz || !b->have_stsc || !b->have_stco || !b->have_stts)
@@ -473,6 +601,8 @@ static segue_status build_samples(mp4_demux *m, segue_demux_ctx *ctx, const stbl
             limit = MP4_MAX_SAMPLES; /* a table of 1-byte samples would be 24x the file */
         if (count > limit)
             return corrupt(ctx, "stsz sample count exceeds the file");
+    } else if (count > MP4_MAX_SAMPLES) {
+        return corrupt(ctx, "more than 4194304 samples");
     }
     uint32_t nstsc = segue_rb32(stsc.p + 4), nchunks = segue_rb32(stco.p + 4),
              nstts = segue_rb32(stts.p + 4);
@@ -481,52 +611,108 @@ static segue_status build_samples(mp4_demux *m, segue_demux_ctx *ctx, const stbl
         return corrupt(ctx, "sample table lists more entries than it holds");
     if (count && (!nstsc || !nchunks || !nstts))
         return corrupt(ctx, "empty stsc, stco or stts for a track with samples");
-    if (count) {
-        m->samples = segue_mem_calloc(ctx->allocator, count, sizeof *m->samples);
-        if (!m->samples)
-            return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate sample table");
-        m->cap = count;
+    stbl_iter *it = &m->it;
+    memset(it, 0, sizeof *it);
+    it->stsz = stsz.p + 12;
+    it->stsc = stsc.p + 8;
+    it->stco = stco.p + 8;
+    it->stts = stts.p + 8;
+    it->co64 = b->co64;
+    it->fixed = fixed;
+    it->count = count;
+    it->nstsc = nstsc;
+    it->nchunks = nchunks;
+    it->nstts = nstts;
+    if (!count)
+        return SEGUE_OK;
+    size_t cap = count;
+    if (m->file_size < 0 && count > MP4_WINDOW) {
+        cap = MP4_WINDOW;
+        m->windowed = 1;
     }
-    /* Offsets and sizes by chunk. */
-    uint32_t s = 0, entry = 0;
-    for (uint32_t c = 0; c < nchunks && s < count; c++) {
-        while (entry + 1 < nstsc && segue_rb32(stsc.p + 8 + 12 * (size_t)(entry + 1)) <= c + 1)
+    m->samples = segue_mem_calloc(ctx->allocator, cap, sizeof *m->samples);
+    if (!m->samples)
+        return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate sample table");
+    m->cap = cap;
+    return fill_samples(m, ctx);
+}
+
+/* Length of the track (media timescale) and its bytes, for the stream
+ * info and the gapless trim. A window holds only part of the table: the
+ * totals then come from the boxes, in time bounded by their entry counts. */
+static void table_totals(mp4_demux *m, int64_t *ticks, uint64_t *bytes, uint32_t *maxsize)
+{
+    *ticks = 0;
+    *bytes = 0;
+    *maxsize = 0;
+    if (!m->windowed) {
+        for (size_t i = 0; i < m->count; i++) {
+            if (m->samples[i].size > *maxsize)
+                *maxsize = m->samples[i].size;
+            *bytes += m->samples[i].size;
+        }
+        if (m->count)
+            *ticks = m->samples[m->count - 1].dts + m->samples[m->count - 1].duration;
+        return;
+    }
+    const stbl_iter *it = &m->it;
+    /* Samples the chunks place, then those stts times, at most the count. */
+    uint64_t placed = 0;
+    uint32_t entry = 0;
+    for (uint32_t c = 0; c < it->nchunks && placed < it->count; c++) {
+        while (entry + 1 < it->nstsc && segue_rb32(it->stsc + 12 * (size_t)(entry + 1)) <= c + 1)
             entry++;
-        uint32_t per = segue_rb32(stsc.p + 8 + 12 * (size_t)entry + 4);
-        uint64_t off = b->co64 ? rb64(stco.p + 8 + 8 * (size_t)c) : segue_rb32(stco.p + 8 + 4 * (size_t)c);
-        for (uint32_t i = 0; i < per && s < count; i++, s++) {
-            uint32_t size = fixed ? fixed : segue_rb32(stsz.p + 12 + 4 * (size_t)s);
-            if (size > MP4_MAX_SAMPLE)
-                return corrupt(ctx, "sample larger than 4 MiB");
-            if (m->file_size >= 0 && (off > (uint64_t)m->file_size || size > (uint64_t)m->file_size - off))
-                return corrupt(ctx, "sample lies past the end of the file");
-            m->samples[s].offset = off;
-            m->samples[s].size = size;
-            off += size;
+        placed += segue_rb32(it->stsc + 12 * (size_t)entry + 4);
+    }
+    uint64_t n = placed < it->count ? placed : it->count, timed = 0;
+    for (uint32_t e = 0; e < it->nstts && timed < n; e++) {
+        uint64_t k = segue_rb32(it->stts + 8 * (size_t)e);
+        if (k > n - timed)
+            k = n - timed;
+        timed += k;
+        *ticks += (int64_t)(k * segue_rb32(it->stts + 8 * (size_t)e + 4));
+    }
+    for (uint64_t s = 0; s < timed; s++) {
+        uint32_t size = it->fixed ? it->fixed : segue_rb32(it->stsz + 4 * (size_t)s);
+        if (it->fixed) {
+            *bytes = timed * it->fixed;
+            *maxsize = it->fixed;
+            break;
+        }
+        if (size > *maxsize)
+            *maxsize = size;
+        *bytes += size;
+    }
+}
+
+/* ctts (14496-12 8.6.1.3): composition offsets, version 0 unsigned and
+ * version 1 signed. Checked and then not used: an audio access unit is
+ * presented in decode order (no codec we demux reorders frames; AAC's
+ * priming is expressed by the edit list, not by composition offsets), so
+ * output timing comes from stts alone. A malformed one is an error in
+ * strict mode and ignored otherwise, since nothing depends on it. */
+static segue_status check_ctts(segue_demux_ctx *ctx, mp4_span ctts, const stbl_boxes *b)
+{
+    const char *bad = NULL;
+    if (ctts.n < 8) {
+        bad = "ctts is too short";
+    } else if (ctts.p[0] > 1) {
+        bad = "ctts has an unknown version";
+    } else {
+        uint32_t n = segue_rb32(ctts.p + 4);
+        if ((ctts.n - 8) / 8 < n) {
+            bad = "ctts lists more entries than it holds";
+        } else if (b->have_stsz && b->stsz.n >= 12) {
+            /* The entries' sample counts cover at most the track. */
+            uint64_t covered = 0;
+            for (uint32_t i = 0; i < n; i++)
+                covered += segue_rb32(ctts.p + 8 + 8 * (size_t)i);
+            if (covered > segue_rb32(b->stsz.p + 8))
+                bad = "ctts covers more samples than stsz lists";
         }
     }
-    if (s < count) {
-        if (segue_demux_strict(ctx))
-            return corrupt(ctx, "stsc/stco cover fewer samples than stsz lists");
-        count = s; /* keep what the chunks place */
-    }
-    /* Decode times. */
-    int64_t dts = 0;
-    s = 0;
-    for (uint32_t e = 0; e < nstts && s < count; e++) {
-        uint32_t n = segue_rb32(stts.p + 8 + 8 * (size_t)e), delta = segue_rb32(stts.p + 12 + 8 * (size_t)e);
-        for (uint32_t i = 0; i < n && s < count; i++, s++) {
-            m->samples[s].dts = dts;
-            m->samples[s].duration = delta;
-            dts += delta;
-        }
-    }
-    if (s < count) {
-        if (segue_demux_strict(ctx))
-            return corrupt(ctx, "stts covers fewer samples than stsz lists");
-        count = s;
-    }
-    m->count = count;
+    if (bad && segue_demux_strict(ctx))
+        return corrupt(ctx, bad);
     return SEGUE_OK;
 }
 
@@ -624,8 +810,9 @@ static segue_status parse_moov(mp4_demux *m, segue_demux_ctx *ctx, mp4_span moov
         b.have_stco = mp4_find_box(stbl, MP4_TAG('c', 'o', '6', '4'), &b.stco);
         b.co64 = 1;
     }
-    /* ctts (8.6.1.3) shifts composition times; audio tracks present in
-     * decode order, so it is not needed for output and is not read. */
+    mp4_span ctts;
+    if (mp4_find_box(stbl, MP4_TAG('c', 't', 't', 's'), &ctts) && (st = check_ctts(ctx, ctts, &b)) < 0)
+        return st;
 
     mp4_span mvex, trex;
     if (mp4_find_box(moov, MP4_TAG('m', 'v', 'e', 'x'), &mvex)) {
@@ -649,11 +836,116 @@ static segue_status parse_moov(mp4_demux *m, segue_demux_ctx *ctx, mp4_span moov
 
 /* ---- fragments ----------------------------------------------------------------- */
 
+/* Largest decode time kept (media timescale): far beyond any real stream
+ * (2^60 ticks is 800 years at 48 kHz) and far enough from INT64_MAX that a
+ * fragment's durations (at most 2^22 samples of 2^32 ticks) cannot wrap. */
+#define MP4_MAX_TIME ((int64_t)1 << 60)
+/* Most trun boxes kept per moof (real files have one per traf). */
+#define MP4_MAX_RUNS 65536u
+
+static segue_status add_run(mp4_demux *m, segue_demux_ctx *ctx, const mp4_run *run)
+{
+    if (m->nruns == m->runs_cap) {
+        if (m->runs_cap >= MP4_MAX_RUNS)
+            return corrupt(ctx, "moof has more than 65536 track runs");
+        size_t cap = m->runs_cap ? m->runs_cap * 2 : 4;
+        mp4_run *n = segue_mem_realloc(ctx->allocator, m->runs, m->runs_cap * sizeof *n, cap * sizeof *n);
+        if (!n)
+            return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate track runs");
+        m->runs = n;
+        m->runs_cap = cap;
+    }
+    m->runs[m->nruns++] = *run;
+    return SEGUE_OK;
+}
+
+/* trun (14496-12 8.8.8): validated and kept as one run record. Every
+ * per-sample record is read once here (the box holds 4 bytes per field per
+ * sample, so this follows its size); default-size and default-duration runs
+ * cost O(1) whatever count they declare. *cursor is the data offset. */
+static segue_status parse_trun(mp4_demux *m, segue_demux_ctx *ctx, mp4_span box, uint64_t base,
+                               uint64_t *cursor, uint32_t def_dur, uint32_t def_size)
+{
+    if (box.n < 8)
+        return corrupt(ctx, "trun is too short");
+    uint32_t flags = segue_rb32(box.p) & 0xFFFFFFu, n = segue_rb32(box.p + 4);
+    size_t p = 8;
+    if (flags & 0x1) { /* data-offset-present: relative to the base */
+        if (box.n < p + 4)
+            return corrupt(ctx, "trun is too short");
+        *cursor = base + (uint64_t)(int64_t)(int32_t)segue_rb32(box.p + p);
+        p += 4;
+    }
+    if (flags & 0x4) /* first-sample-flags-present */
+        p += 4;
+    mp4_run run;
+    memset(&run, 0, sizeof run);
+    run.size_at = run.dur_at = -1;
+    /* Record layout: duration, size, flags, composition offset, each
+     * present when its flag (0x100, 0x200, 0x400, 0x800) is set. */
+    if (flags & 0x100)
+        run.dur_at = (int)run.stride, run.stride += 4;
+    if (flags & 0x200)
+        run.size_at = (int)run.stride, run.stride += 4;
+    if (flags & 0x400)
+        run.stride += 4;
+    if (flags & 0x800)
+        run.stride += 4;
+    if (p > box.n || (run.stride && (box.n - p) / run.stride < n))
+        return corrupt(ctx, "trun lists more samples than it holds");
+    if (n > MP4_MAX_SAMPLES - m->count)
+        return corrupt(ctx, "a fragment lists more than 4194304 samples");
+    if (!n)
+        return SEGUE_OK;
+    if (run.size_at < 0 && def_size == 0)
+        return corrupt(ctx, "trun lists empty samples");
+    run.entries = box.p + p;
+    run.count = n;
+    run.def_size = def_size;
+    run.def_dur = def_dur;
+    uint64_t bytes = 0, ticks = 0; /* < 2^22 * 2^32: no wrap */
+    if (run.size_at < 0) {
+        if (def_size > MP4_MAX_SAMPLE)
+            return corrupt(ctx, "sample larger than 4 MiB");
+        bytes = (uint64_t)n * def_size;
+    }
+    if (run.dur_at < 0)
+        ticks = (uint64_t)n * def_dur;
+    if (run.size_at >= 0 || run.dur_at >= 0) {
+        for (uint32_t i = 0; i < n; i++) {
+            const uint8_t *e = run.entries + (size_t)i * run.stride;
+            if (run.size_at >= 0) {
+                uint32_t size = segue_rb32(e + run.size_at);
+                if (size > MP4_MAX_SAMPLE)
+                    return corrupt(ctx, "sample larger than 4 MiB");
+                bytes += size;
+            }
+            if (run.dur_at >= 0)
+                ticks += segue_rb32(e + run.dur_at);
+        }
+    }
+    /* The samples must be in the file: checked for the whole run at once
+     * when the size is known (a pipe finds out when it reads them). */
+    if (m->file_size >= 0 &&
+        (*cursor > (uint64_t)m->file_size || bytes > (uint64_t)m->file_size - *cursor))
+        return corrupt(ctx, "a fragment's samples lie past the end of the file");
+    run.offset = *cursor;
+    run.dts = m->frag_dts;
+    run.first = m->count;
+    segue_status st = add_run(m, ctx, &run);
+    if (st < 0)
+        return st;
+    *cursor += bytes;
+    m->frag_dts += (int64_t)ticks;
+    m->count += n;
+    if (m->frag_dts > MP4_MAX_TIME)
+        return corrupt(ctx, "fragment decode time out of range");
+    return SEGUE_OK;
+}
+
 /* moof (14496-12 8.8.4): the traf of our track, its tfhd/tfdt/trun boxes. */
 static segue_status parse_moof(mp4_demux *m, segue_demux_ctx *ctx, mp4_span moof, uint64_t moof_off)
 {
-    m->count = 0;
-    m->next = 0;
     mp4_span traf;
     uint32_t type;
     mp4_span w = moof;
@@ -690,60 +982,103 @@ static segue_status parse_moof(mp4_demux *m, segue_demux_ctx *ctx, mp4_span moof
             pos += 4;
         }
         if (mp4_find_box(traf, MP4_TAG('t', 'f', 'd', 't'), &tfdt) && tfdt.n >= 8) {
-            int64_t t = tfdt.p[0] == 1 && tfdt.n >= 12 ? (int64_t)rb64(tfdt.p + 4) : (int64_t)segue_rb32(tfdt.p + 4);
-            if (t >= 0)
-                m->frag_dts = t;
+            /* 8.8.12: version 1 has a 64-bit baseMediaDecodeTime. */
+            uint64_t t = tfdt.p[0] == 1 && tfdt.n >= 12 ? rb64(tfdt.p + 4) : segue_rb32(tfdt.p + 4);
+            if (t > (uint64_t)MP4_MAX_TIME)
+                return corrupt(ctx, "tfdt decode time out of range");
+            m->frag_dts = (int64_t)t;
         }
         uint64_t cursor = base;
         mp4_span tw = traf;
         while (mp4_next_box(&tw, &type, &box) == 1) {
             if (type != MP4_TAG('t', 'r', 'u', 'n'))
                 continue;
-            if (box.n < 8)
-                return corrupt(ctx, "trun is too short");
-            uint32_t flags = segue_rb32(box.p) & 0xFFFFFFu, n = segue_rb32(box.p + 4);
-            size_t p = 8;
-            if (flags & 0x1) {
-                if (box.n < p + 4)
-                    return corrupt(ctx, "trun is too short");
-                cursor = base + (uint64_t)(int64_t)(int32_t)segue_rb32(box.p + p);
-                p += 4;
-            }
-            if (flags & 0x4)
-                p += 4;
-            size_t per = (size_t)(((flags >> 8) & 1) + ((flags >> 9) & 1) + ((flags >> 10) & 1) +
-                                  ((flags >> 11) & 1)) * 4;
-            if (p > box.n || (per && (box.n - p) / per < n))
-                return corrupt(ctx, "trun lists more samples than it holds");
-            if (!per && n > MP4_MAX_SAMPLES)
-                return corrupt(ctx, "trun sample count out of range");
-            if (!(flags & 0x200) && def_size == 0 && n)
-                return corrupt(ctx, "trun lists empty samples");
-            for (uint32_t i = 0; i < n; i++) {
-                mp4_sample s;
-                s.duration = def_dur;
-                s.size = def_size;
-                if (flags & 0x100)
-                    s.duration = segue_rb32(box.p + p), p += 4;
-                if (flags & 0x200)
-                    s.size = segue_rb32(box.p + p), p += 4;
-                if (flags & 0x400)
-                    p += 4;
-                if (flags & 0x800)
-                    p += 4;
-                if (s.size > MP4_MAX_SAMPLE)
-                    return corrupt(ctx, "sample larger than 4 MiB");
-                s.offset = cursor;
-                s.dts = m->frag_dts;
-                cursor += s.size;
-                m->frag_dts += s.duration;
-                segue_status st = push_sample(m, ctx, &s);
-                if (st < 0)
-                    return st;
-            }
+            segue_status st = parse_trun(m, ctx, box, base, &cursor, def_dur, def_size);
+            if (st < 0)
+                return st;
         }
     }
     return SEGUE_OK;
+}
+
+/* Sample idx of the current fragment. Sequential reads cost O(1) through
+ * the cursor; a jump (after a seek) walks its run's records once. */
+static void frag_sample(mp4_demux *m, size_t idx, mp4_sample *s)
+{
+    if (!m->cur_valid || m->cur_idx != idx) {
+        size_t lo = 0, hi = m->nruns;
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (m->runs[mid].first <= idx)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        const mp4_run *r = &m->runs[lo];
+        size_t k = idx - r->first;
+        m->cur_run = lo;
+        m->cur_off = r->offset + (r->size_at < 0 ? (uint64_t)k * r->def_size : 0);
+        m->cur_dts = r->dts + (r->dur_at < 0 ? (int64_t)((uint64_t)k * r->def_dur) : 0);
+        for (size_t i = 0; i < k && (r->size_at >= 0 || r->dur_at >= 0); i++) {
+            const uint8_t *e = r->entries + i * r->stride;
+            if (r->size_at >= 0)
+                m->cur_off += segue_rb32(e + r->size_at);
+            if (r->dur_at >= 0)
+                m->cur_dts += segue_rb32(e + r->dur_at);
+        }
+        m->cur_idx = idx;
+        m->cur_valid = 1;
+    }
+    const mp4_run *r = &m->runs[m->cur_run];
+    const uint8_t *e = r->entries + (idx - r->first) * r->stride;
+    s->offset = m->cur_off;
+    s->dts = m->cur_dts;
+    s->size = r->size_at < 0 ? r->def_size : segue_rb32(e + r->size_at);
+    s->duration = r->dur_at < 0 ? r->def_dur : segue_rb32(e + r->dur_at);
+}
+
+/* Moves the cursor past sample s (the one frag_sample just gave). */
+static void frag_advance(mp4_demux *m, const mp4_sample *s)
+{
+    m->cur_idx++;
+    m->cur_off += s->size;
+    m->cur_dts += s->duration;
+    const mp4_run *r = &m->runs[m->cur_run];
+    if (m->cur_idx >= r->first + r->count && m->cur_run + 1 < m->nruns) {
+        m->cur_run++;
+        m->cur_off = m->runs[m->cur_run].offset;
+        m->cur_dts = m->runs[m->cur_run].dts;
+    }
+}
+
+/* Index in the current fragment of the last sample whose dts <= t (0 if
+ * none). */
+static size_t frag_find(const mp4_demux *m, int64_t t)
+{
+    size_t lo = 0, hi = m->nruns;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->runs[mid].dts <= t)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    const mp4_run *r = &m->runs[lo];
+    if (t <= r->dts)
+        return r->first;
+    uint64_t d = (uint64_t)(t - r->dts);
+    if (r->dur_at < 0) {
+        uint64_t k = r->def_dur ? d / r->def_dur : r->count;
+        return r->first + (size_t)(k < r->count ? k : r->count - 1);
+    }
+    uint64_t at = 0;
+    size_t k = 0;
+    for (; k + 1 < r->count; k++) {
+        at += segue_rb32(r->entries + k * r->stride + r->dur_at);
+        if (at > d)
+            break;
+    }
+    return r->first + k;
 }
 
 /* Reads top-level boxes from scan_pos up to the next moof and parses it;
@@ -753,6 +1088,11 @@ static segue_status next_fragment(mp4_demux *m, segue_demux_ctx *ctx)
 {
     segue_reader *r = ctx->reader;
     for (int guard = 0; guard < 1 << 20; guard++) {
+        /* Offsets past INT64_MAX cannot be sought (and are past any file). */
+        if (m->scan_pos > (uint64_t)INT64_MAX) {
+            m->stream_end = 1;
+            return SEGUE_OK;
+        }
         if ((uint64_t)segue_reader_tell(r) != m->scan_pos) {
             segue_status st = segue_reader_seek(r, (int64_t)m->scan_pos);
             if (st < 0)
@@ -778,6 +1118,11 @@ static segue_status next_fragment(mp4_demux *m, segue_demux_ctx *ctx)
             }
             size = (uint64_t)m->file_size - box_off;
         }
+        /* Each box moves the scan forward, never around: a 64-bit size
+         * that wrapped the offset could otherwise lead back to an earlier
+         * moof and replay its samples for ever. */
+        if (size > UINT64_MAX - box_off)
+            return corrupt(ctx, "box size out of range");
         m->scan_pos = box_off + size;
         if (type == MP4_TAG('m', 'o', 'o', 'f')) {
             if (size - hlen > MP4_MAX_MOOF)
@@ -786,14 +1131,20 @@ static segue_status next_fragment(mp4_demux *m, segue_demux_ctx *ctx)
             uint8_t *buf = segue_mem_alloc(ctx->allocator, n ? n : 1);
             if (!buf)
                 return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "mp4: cannot allocate moof");
+            /* The runs of the previous moof point into its copy: both go. */
+            segue_mem_free(ctx->allocator, m->moof_buf);
+            m->moof_buf = buf;
+            m->count = m->next = m->nruns = 0;
+            m->cur_valid = 0;
             st = segue_demux_read_exact(ctx, buf, n, "moof box");
             if (st >= 0) {
                 mp4_span s = {buf, n};
                 st = parse_moof(m, ctx, s, box_off);
             }
-            segue_mem_free(ctx->allocator, buf);
-            if (st < 0)
+            if (st < 0) {
+                m->count = m->next = m->nruns = 0;
                 return st;
+            }
             if (!m->first_frag)
                 m->first_frag = box_off;
             if (!m->count)
@@ -808,6 +1159,8 @@ static segue_status next_fragment(mp4_demux *m, segue_demux_ctx *ctx)
                 uint64_t msize = segue_rb32(h);
                 if ((st = segue_reader_skip(r, 8)) < 0)
                     return st;
+                if (msize > UINT64_MAX - m->scan_pos)
+                    return corrupt(ctx, "box size out of range");
                 m->scan_pos += msize;
             }
             return SEGUE_OK;
@@ -834,37 +1187,54 @@ static int mp4_probe(const uint8_t *data, size_t size)
     return 0;
 }
 
-static void apply_gapless(mp4_demux *m, segue_demux_ctx *ctx, const edit_info *ed, const mp4_smpb *smpb)
+/* media_total: the track's length (media timescale, < 2^54: at most 2^22
+ * samples of 2^32 ticks), 0 when unknown (fragments). */
+static void apply_gapless(mp4_demux *m, segue_demux_ctx *ctx, const edit_info *ed, const mp4_smpb *smpb,
+                          int64_t media_total)
 {
-    int64_t media_total = 0;
-    if (m->count && !m->fragmented)
-        media_total = m->samples[m->count - 1].dts + m->samples[m->count - 1].duration;
     segue_gapless g;
     memset(&g, 0, sizeof g);
-    if (ed->have && ed->media_time >= 0 && m->movie_timescale) {
+    /* An edit whose priming or length is beyond any real stream is not
+     * gapless information (and would overflow the sums below): it is
+     * ignored, as an edit list the player could not honour. */
+    if (ed->have && ed->media_time >= 0 && ed->media_time <= MP4_MAX_TIME && m->movie_timescale) {
         /* Edit list: media_time is the priming; segment_duration (movie
-         * timescale) the valid length. */
+         * timescale) the valid length, scaled in checked integers. */
         int64_t delay = ed->media_time;
-        double valid = (double)ed->duration * m->timescale / m->movie_timescale;
-        int64_t valid_media = (int64_t)(valid + 0.5);
+        int64_t seg = ed->duration > (uint64_t)MP4_MAX_TIME ? MP4_MAX_TIME : (int64_t)ed->duration;
+        int64_t valid_media = muldiv(seg, m->timescale, m->movie_timescale, 1);
+        if (valid_media > MP4_MAX_TIME)
+            valid_media = MP4_MAX_TIME;
         /* A movie timescale coarser than the media's rounds the length
          * (ffmpeg writes milliseconds); when the media's own duration after
-         * the priming agrees within one movie tick, it is the exact one. */
+         * the priming agrees within one movie tick, it is the exact one.
+         * Compared as doubles (no conversion to an integer). */
+        double valid = (double)seg * m->timescale / m->movie_timescale;
         double tick = (double)m->timescale / m->movie_timescale;
         if (media_total > delay && tick > 1 && (double)(media_total - delay) <= valid + tick &&
             (double)(media_total - delay) >= valid - tick)
             valid_media = media_total - delay;
+        /* An edit cannot make the track longer than its media. */
+        if (media_total > delay && valid_media > media_total - delay)
+            valid_media = media_total - delay;
+        int64_t delay_frames = to_frames(m, delay);
+        /* A priming of 2^32 frames or more, or past the end of the media,
+         * is not an encoder's: the edit is not gapless information. */
+        if (delay_frames > (int64_t)UINT32_MAX || (media_total && delay >= media_total))
+            goto smpb;
         if (delay > 0 || (media_total && valid_media < media_total - delay)) {
-            g.encoder_delay = (uint32_t)to_frames(m, delay);
+            g.encoder_delay = (uint32_t)delay_frames;
             if (ed->duration && valid_media > 0) {
                 g.total_frames = (uint64_t)to_frames(m, valid_media);
                 int64_t pad = media_total - delay - valid_media;
-                g.padding = pad > 0 ? (uint32_t)to_frames(m, pad) : 0;
+                int64_t pad_frames = pad > 0 ? to_frames(m, pad) : 0;
+                g.padding = pad_frames > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)pad_frames;
             }
             segue_metadata_set_gapless(ctx->metadata, &g);
             return;
         }
     }
+smpb:
     if (smpb->has_smpb) {
         g.encoder_delay = smpb->delay;
         g.padding = smpb->padding;
@@ -942,7 +1312,11 @@ static segue_status mp4_open(void *priv, segue_demux_ctx *ctx, segue_codec_param
     memset(&smpb, 0, sizeof smpb);
     mp4_span ms = {moov, moov_size};
     st = parse_moov(m, ctx, ms, params, &ed, &smpb);
-    segue_mem_free(ctx->allocator, moov);
+    /* A windowed table reads its boxes in the moov copy as it goes. */
+    if (m->windowed && st >= 0)
+        m->moov_buf = moov;
+    else
+        segue_mem_free(ctx->allocator, moov);
     if (st < 0)
         return st;
     if (!params->sample_rate)
@@ -957,11 +1331,10 @@ static segue_status mp4_open(void *priv, segue_demux_ctx *ctx, segue_codec_param
 
     uint32_t maxsize = 0;
     uint64_t bytes = 0;
-    for (size_t i = 0; i < m->count; i++) {
-        if (m->samples[i].size > maxsize)
-            maxsize = m->samples[i].size;
-        bytes += m->samples[i].size;
-    }
+    int64_t total = 0;
+    /* A fragmented file's packet buffer grows as its samples need. */
+    if (!m->fragmented)
+        table_totals(m, &total, &bytes, &maxsize);
     m->pkt_cap = maxsize ? maxsize : 4096;
     m->pkt = segue_mem_alloc(ctx->allocator, m->pkt_cap);
     if (!m->pkt)
@@ -973,14 +1346,18 @@ static segue_status mp4_open(void *priv, segue_demux_ctx *ctx, segue_codec_param
     info->container = "mp4";
     info->sample_rate = params->sample_rate;
     info->channels = params->channels;
-    if (!m->fragmented && m->count) {
-        int64_t total = m->samples[m->count - 1].dts + m->samples[m->count - 1].duration;
+    if (!m->fragmented && total) {
         info->frames = to_frames(m, total);
-        if (info->frames > 0)
-            info->bitrate = (uint32_t)((double)bytes * 8.0 * params->sample_rate / (double)info->frames + 0.5);
+        if (info->frames > 0) {
+            /* Bounded before the conversion: a few samples declaring
+             * hours-long durations (or the reverse) must not make an
+             * out-of-range double-to-integer cast (C11 6.3.1.4). */
+            double rate = (double)bytes * 8.0 * params->sample_rate / (double)info->frames + 0.5;
+            info->bitrate = rate < 4294967295.0 ? (uint32_t)rate : UINT32_MAX;
+        }
     }
     info->seekable = seekable;
-    apply_gapless(m, ctx, &ed, &smpb);
+    apply_gapless(m, ctx, &ed, &smpb, m->fragmented ? 0 : total);
     return SEGUE_OK;
 }
 
@@ -988,13 +1365,26 @@ static segue_status mp4_read_packet(void *priv, segue_demux_ctx *ctx, segue_pack
 {
     mp4_demux *m = priv;
     while (m->next >= m->count) {
+        if (m->windowed && m->it.s < m->it.count) {
+            segue_status st = fill_samples(m, ctx);
+            if (st < 0)
+                return st;
+            if (!m->count)
+                return SEGUE_END_OF_STREAM;
+            continue;
+        }
         if (!m->fragmented || m->stream_end)
             return SEGUE_END_OF_STREAM;
         segue_status st = next_fragment(m, ctx);
         if (st < 0)
             return st;
     }
-    const mp4_sample *s = &m->samples[m->next];
+    mp4_sample fs;
+    const mp4_sample *s = &fs;
+    if (m->fragmented)
+        frag_sample(m, m->next, &fs);
+    else
+        s = &m->samples[m->next];
     if (s->size > m->pkt_cap) {
         uint8_t *n = segue_mem_realloc(ctx->allocator, m->pkt, m->pkt_cap, s->size);
         if (!n)
@@ -1019,6 +1409,8 @@ static segue_status mp4_read_packet(void *priv, segue_demux_ctx *ctx, segue_pack
     pkt->pts = to_frames(m, s->dts);
     pkt->frames = 0;
     pkt->flags = 0;
+    if (m->fragmented)
+        frag_advance(m, s);
     m->next++;
     return SEGUE_OK;
 }
@@ -1046,7 +1438,8 @@ static segue_status mp4_seek(void *priv, segue_demux_ctx *ctx, int64_t frame, in
         m->scan_pos = m->first_frag;
         m->frag_dts = 0;
         m->stream_end = 0;
-        m->count = m->next = 0;
+        m->count = m->next = m->nruns = 0;
+        m->cur_valid = 0;
         for (;;) {
             segue_status st = next_fragment(m, ctx);
             if (st < 0)
@@ -1060,9 +1453,44 @@ static segue_status mp4_seek(void *priv, segue_demux_ctx *ctx, int64_t frame, in
         m->next = 0;
         return SEGUE_OK;
     }
-    size_t i = find_sample(m, t);
-    m->next = i;
-    int64_t l = to_frames(m, m->samples[i].dts);
+    int64_t l;
+    if (m->fragmented) {
+        mp4_sample fs;
+        m->next = frag_find(m, t);
+        frag_sample(m, m->next, &fs);
+        l = to_frames(m, fs.dts);
+    } else {
+        if (m->windowed) {
+            /* Back to the table's start, then forward a window at a time
+             * until one holds t (inputs of unknown size only). */
+            if (m->base || (m->count && m->samples[0].dts > t)) {
+                stbl_iter *it = &m->it;
+                uint32_t count = it->count;
+                stbl_iter fresh;
+                memset(&fresh, 0, sizeof fresh);
+                fresh.stsz = it->stsz, fresh.stsc = it->stsc, fresh.stco = it->stco, fresh.stts = it->stts;
+                fresh.co64 = it->co64, fresh.fixed = it->fixed, fresh.count = count;
+                fresh.nstsc = it->nstsc, fresh.nchunks = it->nchunks, fresh.nstts = it->nstts;
+                *it = fresh;
+                segue_status st = fill_samples(m, ctx);
+                if (st < 0)
+                    return st;
+            }
+            while (m->count && m->samples[m->count - 1].dts + m->samples[m->count - 1].duration <= t &&
+                   m->it.s < m->it.count) {
+                segue_status st = fill_samples(m, ctx);
+                if (st < 0)
+                    return st;
+            }
+            if (!m->count) {
+                *landed = 0;
+                return SEGUE_OK;
+            }
+        }
+        size_t i = find_sample(m, t);
+        m->next = i;
+        l = to_frames(m, m->samples[i].dts);
+    }
     *landed = l <= frame ? l : frame;
     return SEGUE_OK;
 }
@@ -1073,6 +1501,9 @@ static void mp4_close(void *priv, segue_demux_ctx *ctx)
     if (!m)
         return;
     segue_mem_free(ctx->allocator, m->samples);
+    segue_mem_free(ctx->allocator, m->runs);
+    segue_mem_free(ctx->allocator, m->moov_buf);
+    segue_mem_free(ctx->allocator, m->moof_buf);
     segue_mem_free(ctx->allocator, m->pkt);
     segue_mem_free(ctx->allocator, m->extradata);
     memset(m, 0, sizeof *m);

@@ -6,7 +6,10 @@
  * Each input is opened with the container forced to "mp4", over a seekable
  * memory io (then drained and seeked) and over a one-byte-per-read pipe in
  * strict mode. Seeds: tests/fuzz/corpus/mp4/ (tiny ffmpeg-made files and
- * crafted variants).
+ * crafted variants; frag_huge_runs.m4a has 20 fragments whose truns declare
+ * 4,194,304 default-size samples each, moov_fixed_huge.m4a a fixed-size
+ * stsz/stsc/stts declaring as many: both must cost what their bytes cost,
+ * on the memory io and on the pipe).
  */
 #include <stddef.h>
 #include <stdint.h>

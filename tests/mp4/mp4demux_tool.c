@@ -61,6 +61,9 @@ static int trickle_close(void *user)
     return 0;
 }
 
+/* Set by a trailing "strict" argument. */
+static int g_strict;
+
 typedef struct demux_run {
     segue_error err;
     segue_reader reader;
@@ -95,6 +98,7 @@ static segue_status demux_open(demux_run *r, const char *path, int pipe)
 {
     memset(r, 0, sizeof *r);
     segue_decoder_config_default(&r->cfg);
+    r->cfg.strict = g_strict;
     r->desc = probe_winner(path);
     if (!r->desc)
         return SEGUE_ERR_UNKNOWN_FORMAT;
@@ -293,9 +297,12 @@ static int cmd_decode(const char *path, const char *out_path)
 {
     segue_io io;
     segue_decoder *d = NULL;
+    segue_decoder_config cfg;
+    segue_decoder_config_default(&cfg);
+    cfg.strict = g_strict;
     segue_status st = segue_io_from_path(&io, path);
     if (st >= 0)
-        st = segue_decoder_open(&d, &io, NULL);
+        st = segue_decoder_open(&d, &io, &cfg);
     uint64_t total = 0;
     unsigned ch = 0;
     if (st >= 0) {
@@ -320,6 +327,11 @@ static int cmd_decode(const char *path, const char *out_path)
 
 int main(int argc, char **argv)
 {
+    /* A trailing "strict" opens in strict mode (any command). */
+    if (argc > 2 && strcmp(argv[argc - 1], "strict") == 0) {
+        g_strict = 1;
+        argc--;
+    }
     if (argc == 4 && strcmp(argv[1], "decode") == 0)
         return cmd_decode(argv[2], argv[3]);
     if (argc >= 3 && strcmp(argv[1], "info") == 0)
@@ -328,6 +340,7 @@ int main(int argc, char **argv)
         return cmd_seek(argv[2], atoi(argv[3]), (unsigned)strtoul(argv[4], NULL, 10));
     if (argc == 3 && strcmp(argv[1], "open") == 0)
         return cmd_open(argv[2]);
-    fprintf(stderr, "usage: mp4demux_tool info FILE [pipe] | seek FILE COUNT SEED | open FILE\n");
+    fprintf(stderr, "usage: mp4demux_tool (info FILE [pipe] | seek FILE COUNT SEED | open FILE | "
+                    "decode FILE OUT) [strict]\n");
     return 64;
 }

@@ -56,6 +56,14 @@ def sine(extra_in=(), dur_frames=SRC_FRAMES, ch=2):
             "-ac", str(ch), *extra_in]
 
 
+def chirp(dur_frames=SRC_FRAMES):
+    """A rising tone (200 Hz up, 3 kHz/s): unlike a steady sine it matches
+    itself at one lag only, so a cross-correlation can show alignment."""
+    return ["-f", "lavfi", "-i",
+            "aevalsrc=0.5*sin(2*PI*(200*t+1500*t*t)):s=%d,atrim=end_sample=%d" % (RATE, dur_frames),
+            "-ac", "2"]
+
+
 def ffprobe_packets(p):
     out = run("ffprobe", "-v", "error", "-select_streams", "a:0", "-show_packets",
               "-of", "json", "-show_entries", "packet=size", p).stdout
@@ -131,6 +139,57 @@ def wrap_enca(data, scheme):
     return bytes(out)
 
 
+def hostile_fragments(data, n_frag=40, count=4194304, per_sample=False):
+    """Keeps ftyp+moov of a fragmented file and appends n_frag moof+mdat
+    pairs whose trun declares `count` samples: default-size 1-byte samples
+    (tfhd default_sample_size), or per-sample sizes the box cannot hold."""
+    first = next(pos for pos, size, hdr, typ in boxes(data, 0, len(data)) if typ == b"moof")
+    tkhd = find_path(data, [b"moov", b"trak", b"tkhd"])[0]
+    track = struct.unpack(">I", data[tkhd + 20:tkhd + 24])[0]
+
+    def box(t, b):
+        return struct.pack(">I4s", 8 + len(b), t) + b
+
+    def full(t, flags, b):
+        return box(t, struct.pack(">I", flags) + b)
+    out = bytearray(data[:first])
+    for i in range(n_frag):
+        tfhd = full(b"tfhd", 0x020018, struct.pack(">III", track, 1024, 1))
+        flags = 0x201 if per_sample else 0x1
+        trun = full(b"trun", flags, struct.pack(">Ii", count, 0) + (bytes(8) if per_sample else b""))
+        moof = bytearray(box(b"moof", full(b"mfhd", 0, struct.pack(">I", i + 1)) + box(b"traf", tfhd + trun)))
+        off = len(moof) + 8  # data right after the mdat header
+        struct.pack_into(">i", moof, len(moof) - (12 if per_sample else 4), off)
+        out += moof + box(b"mdat", bytes([0x21, 0x10, 0x04, 0x60, 0x8C, 0x1C]) * 4)
+    return bytes(out)
+
+
+def add_to_stbl(data, blob):
+    """Appends a box to stbl and grows its parents. For files whose moov
+    follows the mdat (chunk offsets stay valid)."""
+    stbl = [b"moov", b"trak", b"mdia", b"minf", b"stbl"]
+    pos, size, hdr = find_path(data, stbl)
+    out = bytearray(data[:pos + size] + blob + data[pos + size:])
+    for k in range(1, len(stbl) + 1):
+        p, sz, h = find_path(data, stbl[:k])
+        struct.pack_into(">I", out, p, sz + len(blob))
+    return bytes(out)
+
+
+def ctts_box(version, entries, count=None):
+    body = struct.pack(">II", version << 24, len(entries) if count is None else count)
+    body += b"".join(struct.pack(">Ii" if version else ">II", n, o) for n, o in entries)
+    return struct.pack(">I4s", 8 + len(body), b"ctts") + body
+
+
+def set_u32(data, names, at, value, fmt=">I"):
+    """Writes value at byte `at` of the body of the box found by names."""
+    pos, size, hdr = find_path(data, names)
+    out = bytearray(data)
+    struct.pack_into(fmt, out, pos + hdr + at, value)
+    return bytes(out)
+
+
 # ---- parts -------------------------------------------------------------------
 
 def compare_packets(name, p, extra=()):
@@ -158,6 +217,38 @@ def part_media():
     check(pj["status"] == "SEGUE_ERR_NOT_SEEKABLE",
           "plain on a pipe: moov after mdat needs seeking, got " + pj["status"])
 
+    # ctts (composition offsets) is checked and kept out of the timing:
+    # the same packets and pts, the same decode, with or without it.
+    with open(m4a, "rb") as f:
+        plain = f.read()
+    n = len(j["packets"])
+    good = {"ctts_v0": ctts_box(0, [(n, 1024)]),
+            "ctts_v1": ctts_box(1, [(n // 2, -1024), (n - n // 2, 2048)])}
+    bad = {"ctts_count": ctts_box(0, [(n, 0)], count=1000),   # more entries than the box holds
+           "ctts_version": ctts_box(2, [(n, 0)]),
+           "ctts_cover": ctts_box(0, [(n + 1, 0)])}             # more samples than the track
+    ref_dec = path("ctts_ref.f32")
+    has_dec = json.loads(tool("decode", m4a, ref_dec))["status"] in ("SEGUE_END_OF_STREAM", "SEGUE_OK")
+    for name, blob in list(good.items()) + list(bad.items()):
+        p = path(name + ".m4a")
+        with open(p, "wb") as f:
+            f.write(add_to_stbl(plain, blob))
+        c = info(p)
+        check(c["status"] == "SEGUE_OK" and c["packets"] == j["packets"] and c["frames"] == j["frames"] and
+              (c["delay"], c["total"]) == (j["delay"], j["total"]),
+              "%s: same packets, length and gapless as without: %s %s" % (name, c["status"], c["error"]))
+        strict = json.loads(tool("info", p, "strict"))
+        if name in good:
+            check(strict["status"] == "SEGUE_OK", "%s strict: %s %s" % (name, strict["status"], strict["error"]))
+        else:
+            check(strict["status"] == "SEGUE_ERR_CORRUPT" and "ctts" in strict["error"],
+                  "%s strict: %s %s" % (name, strict["status"], strict["error"]))
+        if has_dec and name in good:
+            out = path(name + ".f32")
+            d = json.loads(tool("decode", p, out))
+            with open(out, "rb") as f1, open(ref_dec, "rb") as f2:
+                check(f1.read() == f2.read(), "%s decodes the same as without ctts (%s)" % (name, d["status"]))
+
     fast = path("faststart.m4a")
     ffmpeg("-i", m4a, "-c", "copy", "-movflags", "+faststart", fast)
     compare_packets("faststart", fast)
@@ -168,6 +259,18 @@ def part_media():
     j = compare_packets("fragmented", frag)
     compare_packets("fragmented pipe", frag, "pipe")
     check("ok" in tool("seek", frag, "30", "3"), "fragmented: seeks")
+
+    # Longer than the demuxer's window (4096 samples) on a pipe: the table is
+    # expanded as it is read there, and must give what the whole one gives.
+    long_ = path("long.m4a")
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=300:sample_rate=8000:duration=560", "-c:a", "aac",
+           "-b:a", "16k", "-movflags", "+faststart", long_)
+    a, b = compare_packets("long", long_), compare_packets("long pipe", long_, "pipe")
+    check(len(a.get("packets", [])) > 4096 and a.get("packets") == b.get("packets"),
+          "long pipe: same packets and pts as the seekable read")
+    check(all(a.get(k) == b.get(k) for k in ("frames", "delay", "padding", "total", "bitrate")),
+          "long pipe: same length, gapless and bitrate: %s" %
+          [(k, a.get(k), b.get(k)) for k in ("frames", "delay", "padding", "total", "bitrate")])
 
     co = path("co64.m4a")
     with open(fast, "rb") as f:
@@ -302,7 +405,7 @@ def part_tags():
 def part_gapless():
     # Edit list (ffmpeg's default).
     m4a = path("gapless_elst.m4a")
-    ffmpeg(*sine(), "-c:a", "aac", m4a)
+    ffmpeg(*chirp(), "-c:a", "aac", m4a)
     j = info(m4a)
     check(j.get("delay") == 1024 and j.get("total") == SRC_FRAMES,
           "edit list: delay %s total %s (want 1024, %d)" % (j.get("delay"), j.get("total"), SRC_FRAMES))
@@ -313,7 +416,7 @@ def part_gapless():
         print("skipped iTunSMPB: no mutagen")
         return
     smpb = path("gapless_smpb.m4a")
-    ffmpeg(*sine(), "-c:a", "aac", "-use_editlist", "0", smpb)
+    ffmpeg(*chirp(), "-c:a", "aac", "-use_editlist", "0", smpb)
     n = len(info(smpb)["packets"])
     pad = n * 1024 - 1024 - SRC_FRAMES
     t = MP4(smpb)
@@ -331,7 +434,7 @@ def part_gapless():
         return
     import array
     src = path("src.f32")
-    ffmpeg(*sine(), "-f", "f32le", src)
+    ffmpeg(*chirp(), "-f", "f32le", src)
     ref = array.array("f", open(src, "rb").read())
     for name in (m4a, smpb):
         out = path("dec.f32")
@@ -351,6 +454,21 @@ def part_gapless():
         e0 = err(0)
         check(e0 < 1e-3 and all(e0 < err(l) for l in (-64, -5, -1, 1, 5, 64)),
               "%s: output not aligned with the source (err at lag 0 %.2g)" % (os.path.basename(name), e0))
+        try:
+            import numpy as np
+        except ImportError:
+            continue
+        # Normalised cross-correlation of the left channel over +-2048
+        # frames (two AAC frames either way: a priming left in or cut twice
+        # would peak at +-1024; the chirp has one peak): at lag 0.
+        a = np.frombuffer(got, dtype=np.float32)[0::2].astype(np.float64)
+        b = np.frombuffer(ref, dtype=np.float32)[0::2].astype(np.float64)
+        w = b[4096:4096 + 16384]
+        lags = range(-2048, 2049)
+        corr = [float(np.dot(a[4096 + k:4096 + k + len(w)], w)) /
+                (float(np.linalg.norm(a[4096 + k:4096 + k + len(w)])) or 1.0) for k in lags]
+        best = lags[int(np.argmax(corr))]
+        check(best == 0, "%s: cross-correlation peak at lag %d, want 0" % (os.path.basename(name), best))
 
 
 def part_bad():
@@ -395,6 +513,99 @@ def part_bad():
     struct.pack_into(">I", big, sp + 16, 0xFFFFFFF0)
     j = info(write("stsz.m4a", bytes(big)))
     check(j["status"] == "SEGUE_ERR_CORRUPT", "huge stsz count: %s %s" % (j["status"], j["error"]))
+
+    # Times and timescales at their limits: every scaled value stays in
+    # range (no out-of-range float-to-integer conversion), an edit cannot
+    # place the priming past the media or stretch the track beyond it.
+    trak = [b"moov", b"trak"]
+    mdhd = trak + [b"mdia", b"mdhd"]
+    elst = trak + [b"edts", b"elst"]
+    base = info(m4a)
+    check(base["status"] == "SEGUE_OK" and base["delay"] == 1024, "bad_src has an edit list: %s" % base)
+    cases = {
+        # segment_duration 2^32-1 movie ticks of 1 s, in a 2^32-1 Hz media
+        # timescale: the scaled length is 2^64.
+        "elst_long": set_u32(set_u32(set_u32(data, [b"moov", b"mvhd"], 12, 1), mdhd, 12, 0xFFFFFFFF),
+                             elst, 8, 0xFFFFFFFF),
+        # priming of 2^31-1 ticks of 1 s: beyond the media and 2^32 frames.
+        "elst_delay": set_u32(set_u32(data, mdhd, 12, 1), elst, 12, 0x7FFFFFFF),
+        # media_time beyond the media at the ordinary timescale.
+        "elst_delay_media": set_u32(data, elst, 12, 0x7FFFFFF0),
+        # a 1 Hz media timescale: every 1024-tick sample lasts 17 minutes.
+        "mdhd_1hz": set_u32(data, mdhd, 12, 1),
+    }
+    for name, blob in cases.items():
+        j = info(write(name + ".m4a", blob))
+        check(j["status"] == "SEGUE_OK" and j["end"] == "SEGUE_END_OF_STREAM",
+              "%s: %s %s" % (name, j["status"], j.get("error")))
+        if j["status"] != "SEGUE_OK":
+            continue
+        frames = j["frames"]
+        check(0 <= j["delay"] <= frames and 0 <= j["total"] <= frames and
+              [n for _, n in j["packets"]] == [n for _, n in base["packets"]],
+              "%s: delay %d total %d within %d frames, same packets" % (name, j["delay"], j["total"], frames))
+    # Edits whose priming is past the media are ignored, not applied.
+    for name in ("elst_delay", "elst_delay_media"):
+        j = info(path(name + ".m4a"))
+        check(j.get("delay") == 0 and j.get("total") == 0, "%s: edit ignored: %s" % (name, j))
+    # A media timescale so fine that the track lasts one frame: the bitrate
+    # (bytes * 8 / seconds) saturates instead of overflowing its type.
+    big = path("bad_big.m4a")
+    ffmpeg(*sine(), "-c:a", "aac", "-b:a", "320k", "-movflags", "+faststart", big)
+    with open(big, "rb") as f:
+        bdata = f.read()
+    nb = info(big)
+    ticks = 1024 * len(nb["packets"])
+    check(sum(n for _, n in nb["packets"]) * 8 * RATE > 0xFFFFFFFF, "bad_big.m4a is large enough")
+    j = info(write("mdhd_fine.m4a", set_u32(bdata, mdhd, 12, ticks * RATE)))
+    check(j["status"] == "SEGUE_OK" and j["frames"] == 1 and j["bitrate"] == 0xFFFFFFFF,
+          "one-frame track: frames %s bitrate %s" % (j.get("frames"), j.get("bitrate")))
+
+    # Fragments whose truns declare millions of default-size samples (the
+    # cost of a run must follow its bytes, not its count): a clean error
+    # when the file size shows they are not there; on a pipe the read ends
+    # where the bytes do.
+    frag = path("bad_frag.m4a")
+    ffmpeg(*sine(dur_frames=8000), "-c:a", "aac", "-movflags", "frag_keyframe+empty_moov", frag)
+    with open(frag, "rb") as f:
+        fdata = f.read()
+    p = write("frag_huge.m4a", hostile_fragments(fdata))
+    j = info(p)
+    check(j["status"] == "SEGUE_ERR_CORRUPT" and "past the end" in j["error"],
+          "huge default-size runs: %s %s" % (j["status"], j["error"]))
+    j = info(p, "pipe")
+    check(j["status"] == "SEGUE_OK" and len(j["packets"]) <= os.path.getsize(p) and
+          j["end"] in ("SEGUE_END_OF_STREAM", "SEGUE_ERR_CORRUPT", "SEGUE_ERR_NOT_SEEKABLE"),
+          "huge default-size runs on a pipe: %s %s, %d packets" % (j["status"], j.get("end"), len(j.get("packets", []))))
+    # Runs that fit: every sample is where the run says.
+    p = write("frag_fit.m4a", hostile_fragments(fdata, n_frag=3, count=24))
+    j = info(p)
+    check(j["status"] == "SEGUE_OK" and [s for _, s in j["packets"]] == [1] * 72 and
+          [t for t, _ in j["packets"]] == [1024 * i for i in range(72)],
+          "fitting default-size runs: %s" % (j.get("packets", [])[:4],))
+    check(info(p, "pipe").get("packets") == j.get("packets"), "fitting default-size runs on a pipe")
+    p = write("frag_persample.m4a", hostile_fragments(fdata, n_frag=2, per_sample=True))
+    j = info(p)
+    check(j["status"] == "SEGUE_ERR_CORRUPT" and "more samples than it holds" in j["error"],
+          "per-sample run larger than its box: %s %s" % (j["status"], j["error"]))
+    # A trailing box whose 64-bit size wraps the file offset: the scan for
+    # the next moof must stop there, not wrap back to an earlier one.
+    ref = info(frag)
+    j = info(write("frag_wrap.m4a", fdata + struct.pack(">I4sQ", 1, b"free", (1 << 64) - 1) + bytes(64)))
+    check(j["status"] == "SEGUE_OK" and j["packets"] == ref["packets"] and j["end"] == "SEGUE_ERR_CORRUPT",
+          "wrapping box size after the fragments: %s %s, %d packets (want %d)" %
+          (j["end"], j.get("end_error"), len(j.get("packets", [])), len(ref["packets"])))
+    # A 64-bit tfdt at the top of the range.
+    tfdt = next(i for i in range(len(fdata)) if fdata[i:i + 4] == b"tfdt") - 4
+    bad = bytearray(fdata[:tfdt]) + struct.pack(">I4sIQ", 20, b"tfdt", 1 << 24, (1 << 63) - 1)
+    old = struct.unpack(">I", fdata[tfdt:tfdt + 4])[0]
+    bad += fdata[tfdt + old:]
+    grow = 20 - old
+    for name in (b"moof", b"traf"):  # enclosing sizes (the first moof's)
+        at = bad.index(name) - 4
+        struct.pack_into(">I", bad, at, struct.unpack(">I", bad[at:at + 4])[0] + grow)
+    j = info(write("tfdt_huge.m4a", bytes(bad)))
+    check(j["status"] == "SEGUE_ERR_CORRUPT" and "tfdt" in j["error"], "huge tfdt: %s %s" % (j["status"], j["error"]))
 
 
 def part_cli():

@@ -867,16 +867,20 @@ static const char *aac_profile_shown(int aot)
 
 /* The AAC object type and the MP4 box rules; `aac` when the stream is AAC
  * (or the decoder refused an MP4/ADTS stream whose object type is known). */
-static void check_aac(const aac_scan *s, int aac, const segue_device_rules *r, segue_check_report *rep)
+static void check_aac(const aac_scan *s, int aac, int decodable, const segue_device_rules *r,
+                      segue_check_report *rep)
 {
     char allowed[160];
     if (aac && s->aot && r->aac_profiles) {
         const char *token = aac_profile_token(s->aot);
         if (!token || !list_has(r->aac_profiles, token)) {
             list_render(r->aac_profiles, allowed, sizeof allowed);
-            add_finding(rep, r, "aac_profile", SEGUE_CHECK_FAIL, SEGUE_REMEDY_CONVERT,
-                        "device.aac_profiles", "%s audio (object type %d): %s plays AAC %s only",
-                        aac_profile_shown(s->aot), s->aot, r->name, allowed);
+            /* A stream segue cannot decode cannot be converted either. */
+            add_finding(rep, r, "aac_profile", SEGUE_CHECK_FAIL,
+                        decodable ? SEGUE_REMEDY_CONVERT : SEGUE_REMEDY_NONE, "device.aac_profiles",
+                        "%s audio (object type %d): %s plays AAC %s only%s",
+                        aac_profile_shown(s->aot), s->aot, r->name, allowed,
+                        decodable ? "" : " (and segue cannot decode it to convert it)");
         }
     }
     if (!s->is_mp4 || !r->mp4_boxes)
@@ -1023,7 +1027,7 @@ static int refused_aac(raw_file *f, const segue_allocator *a, const segue_device
     if (!s.aot || s.aot == 2)
         return 0;
     size_t before = rep->count;
-    check_aac(&s, 1, r, rep);
+    check_aac(&s, 1, 0, r, rep);
     return rep->count > before;
 }
 
@@ -1104,7 +1108,7 @@ segue_status segue_device_check_path(const char *path, const segue_device_rules 
             check_stream(in, &f, tags.audio_start, r, allocator, rep);
             aac_scan aac;
             scan_aac(&f, tags.audio_start, allocator, &aac);
-            check_aac(&aac, in->codec && strcmp(in->codec, "aac") == 0, r, rep);
+            check_aac(&aac, in->codec && strcmp(in->codec, "aac") == 0, 1, r, rep);
             check_tags(&tags, r, rep);
             check_pictures(segue_decoder_metadata(d), r, rep);
         }

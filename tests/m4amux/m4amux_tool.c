@@ -16,6 +16,9 @@
  *         --album-gain DB --album-peak P
  *         --r128 DB             R128 track gain (reported unmapped)
  *         --co64                force 64-bit chunk offsets
+ *         --late                late loudness, as the encoder core does it:
+ *                               placeholder values at open, the given
+ *                               loudness record set before finish
  *       Prints {"status": NAME, "error": "...", "packets": N,
  *       "unmapped": [[what, reason]...]} on stderr when OUT is '-',
  *       stdout otherwise.
@@ -93,7 +96,7 @@ static int cmd_mux(int argc, char **argv)
     const char *in = argv[2], *out = argv[3], *mux_name = argv[4];
     int64_t total = strtoll(argv[5], NULL, 10);
     int64_t finish_frames = -2;
-    int co64 = 0;
+    int co64 = 0, late = 0;
     segue_metadata *meta = NULL;
     segue_metadata *unmapped = NULL;
     segue_metadata_create(&meta, NULL);
@@ -133,6 +136,8 @@ static int cmd_mux(int argc, char **argv)
             l.has_album_peak = 1, l.album_peak = atof(argv[++i]), has_meta = 1;
         } else if (strcmp(argv[i], "--r128") == 0 && i + 1 < argc) {
             l.has_r128_track = 1, l.r128_track_gain_db = atof(argv[++i]), has_meta = 1;
+        } else if (strcmp(argv[i], "--late") == 0) {
+            late = 1;
         } else if (strcmp(argv[i], "--co64") == 0) {
             co64 = 1;
         } else if (strcmp(argv[i], "--finish-frames") == 0 && i + 1 < argc) {
@@ -142,7 +147,17 @@ static int cmd_mux(int argc, char **argv)
             return 64;
         }
     }
-    segue_metadata_set_loudness(meta, &l);
+    if (late) {
+        /* core/encoder.c's placeholders: as long as any real value. */
+        segue_loudness ph = l;
+        ph.has_track_gain = ph.has_track_peak = ph.has_album_gain = ph.has_album_peak = 1;
+        ph.track_gain_db = ph.album_gain_db = -128.0;
+        ph.track_peak = ph.album_peak = 99.999999;
+        segue_metadata_set_loudness(meta, &ph);
+        has_meta = 1;
+    } else {
+        segue_metadata_set_loudness(meta, &l);
+    }
 
     /* The source: segue's ADTS demuxer. */
     segue_error err;
@@ -198,6 +213,7 @@ static int cmd_mux(int argc, char **argv)
     ecfg.sample_rate = params.sample_rate;
     ecfg.channels = params.channels;
     ecfg.total_frames = total;
+    ecfg.late_loudness = late;
     const segue_muxer_desc *md = segue_muxer_find(mux_name);
     if (!md)
         return 64;
@@ -231,6 +247,8 @@ static int cmd_mux(int argc, char **argv)
     }
     if (st >= 0) {
         mctx.input_frames = (uint64_t)(finish_frames >= -1 ? finish_frames : total);
+        if (late)
+            segue_metadata_set_loudness(meta, &l);
         st = md->finish(mpriv, &mctx);
     }
     if (md->close)

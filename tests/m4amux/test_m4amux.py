@@ -483,6 +483,21 @@ def part_tags():
     check([p[0] for p in t["pictures"]] == ["image/jpeg", "image/png"], "segue pictures %s" % t["pictures"])
     check(t["delay"] == 1024 and t["total"] == FRAMES, "segue gapless %s" % t)
 
+    # Late loudness: placeholders at open, the real record at finish; the
+    # moov stays before the mdat and holds the final values only.
+    late = path("late.m4a")
+    j = mux(adts, late, "m4a", FRAMES, "--tag", "TITLE=late", "--gain", "-3.25", "--peak", "0.5", "--late")
+    f = MP4(late)
+    top = top_level(open(late, "rb").read())
+    check(j["status"] == "SEGUE_OK" and top.index(b"moov") < top.index(b"mdat"), "late loudness layout %s %s" % (j, top))
+    lf = lambda n: [bytes(x).decode() for x in f.tags.get("----:com.apple.iTunes:" + n, [])]
+    check(lf("replaygain_track_gain") == ["-3.25 dB"] and lf("replaygain_track_peak") == ["0.500000"]
+          and lf("replaygain_album_gain") == [] and f.tags.get("\xa9nam") == ["late"],
+          "late loudness values: %s %s %s" % (lf("replaygain_track_gain"), lf("replaygain_track_peak"),
+                                              lf("replaygain_album_gain")))
+    norm = lf("iTunNORM")
+    check(norm and int(norm[0].split()[0], 16) == round(1000 * 10 ** (3.25 / 10)), "late iTunNORM %s" % norm)
+
     # No metadata at all: still the iTunSMPB item (and nothing unmapped).
     bare = path("bare.m4a")
     j = mux(adts, bare, "m4a", FRAMES)

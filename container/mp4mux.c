@@ -639,6 +639,8 @@ static segue_status m4a_finish(void *priv, segue_mux_ctx *ctx)
     segue_writer *wr = ctx->writer;
     segue_status st;
     uint64_t length = ctx->input_frames;
+    if (m->n == 0 && length == 0)
+        m->delay = 0; /* nothing in, nothing out: an empty track, no edit offset */
     if (m->media_frames < (uint64_t)m->delay + length)
         return segue_error_set(ctx->err, SEGUE_ERR_INTERNAL,
                                "m4a: %llu frames of packets hold less than the delay %u and "

@@ -16,6 +16,7 @@
  *         --album-gain DB --album-peak P
  *         --r128 DB             R128 track gain (reported unmapped)
  *         --co64                force 64-bit chunk offsets
+ *         --fail-alloc N        the muxer's N-th allocation fails
  *         --late                late loudness, as the encoder core does it:
  *                               placeholder values at open, the given
  *                               loudness record set before finish
@@ -71,6 +72,25 @@ static int pipe_close(void *user)
     return fflush((FILE *)user);
 }
 
+/* An allocator whose N-th allocation fails (0: none does). */
+typedef struct fail_alloc {
+    long countdown;
+} fail_alloc;
+
+static void *fa_alloc(void *user, size_t size)
+{
+    fail_alloc *f = user;
+    if (f->countdown > 0 && --f->countdown == 0)
+        return NULL;
+    return segue_mem_alloc(NULL, size);
+}
+
+static void fa_free(void *user, void *ptr)
+{
+    (void)user;
+    segue_mem_free(NULL, ptr);
+}
+
 static uint8_t *slurp(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
@@ -97,6 +117,8 @@ static int cmd_mux(int argc, char **argv)
     int64_t total = strtoll(argv[5], NULL, 10);
     int64_t finish_frames = -2;
     int co64 = 0, late = 0;
+    fail_alloc fa = {0};
+    segue_allocator failing = {&fa, fa_alloc, fa_free};
     segue_metadata *meta = NULL;
     segue_metadata *unmapped = NULL;
     segue_metadata_create(&meta, NULL);
@@ -136,6 +158,8 @@ static int cmd_mux(int argc, char **argv)
             l.has_album_peak = 1, l.album_peak = atof(argv[++i]), has_meta = 1;
         } else if (strcmp(argv[i], "--r128") == 0 && i + 1 < argc) {
             l.has_r128_track = 1, l.r128_track_gain_db = atof(argv[++i]), has_meta = 1;
+        } else if (strcmp(argv[i], "--fail-alloc") == 0 && i + 1 < argc) {
+            fa.countdown = strtol(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--late") == 0) {
             late = 1;
         } else if (strcmp(argv[i], "--co64") == 0) {
@@ -220,7 +244,7 @@ static int cmd_mux(int argc, char **argv)
     segue_mux_ctx mctx;
     memset(&mctx, 0, sizeof mctx);
     mctx.writer = &w;
-    mctx.allocator = segue_allocator_or_default(NULL);
+    mctx.allocator = fa.countdown ? &failing : segue_allocator_or_default(NULL);
     mctx.err = &merr;
     mctx.metadata = has_meta ? meta : NULL;
     mctx.unmapped = unmapped;

@@ -556,6 +556,32 @@ def part_errors():
               "%s setup: %s" % (name, s))
 
 
+def part_alloc():
+    """Every allocation the m4a muxer makes may fail: a clean
+    SEGUE_ERR_NO_MEMORY each time (no crash; ASan checks for leaks), then
+    success once the count passes the last allocation."""
+    wav, adts = make_sources(seconds=0.5, tag="short")
+    jpg, png = pictures()
+    args = ["--tag", "TITLE=t", "--tag", "ISRC=X", "--picture", "image/jpeg", jpg,
+            "--picture", "image/png", png, "--gain", "-2"]
+    frames = round(RATE * 0.5)
+    failed = 0
+    done = False
+    for n in range(1, 400):
+        done = True
+        for extra in ([], ["--late"]):
+            j = mux(adts, path("alloc.m4a"), "m4a", frames, "--fail-alloc", str(n), *args, *extra)
+            if j["status"] == "SEGUE_OK":
+                continue
+            done = False
+            failed += 1
+            check(j["status"] == "SEGUE_ERR_NO_MEMORY" and "out of memory" in j["error"],
+                  "allocation %d fails as %s: %s" % (n, j["status"], j["error"]))
+        if done:
+            break
+    check(failed > 0 and done, "allocation failures exercised: %d, all passed at last: %s" % (failed, done))
+
+
 def aac_encoder_present():
     return tool("setup", "m4a")["status"] == "SEGUE_OK"
 
@@ -607,7 +633,7 @@ def main():
         sys.exit(77)
     os.makedirs(MEDIA, exist_ok=True)
     {"layout": part_layout, "decode": part_decode, "tags": part_tags, "adts": part_adts,
-     "errors": part_errors, "cli": part_cli}[PART]()
+     "errors": part_errors, "alloc": part_alloc, "cli": part_cli}[PART]()
     if FAILS:
         print("%d failure(s)" % len(FAILS))
         sys.exit(1)

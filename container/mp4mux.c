@@ -19,8 +19,11 @@
  * are kept in memory either way: 4 bytes per 1024-frame packet, at most
  * MAX_SAMPLES packets (64 MiB, 4.5 days of 44.1 kHz audio).
  *
- * A pipe cannot hold either layout (the moov needs every sample size):
- * open fails with SEGUE_ERR_NOT_SEEKABLE and says to write a file or ADTS.
+ * A pipe cannot hold either layout (the moov needs every sample size): it
+ * gets a fragmented file (14496-12 8.8) instead: ftyp, a moov with empty
+ * sample tables and an 'mvex', then one moof + mdat per FRAG_PACKETS
+ * packets, buffered in memory allocated at open (FRAG_PACKETS x 768 bytes
+ * per channel, 14496-3's largest raw_data_block).
  *
  * Gapless: an edit list (14496-12 8.6.6) whose media_time is the encoder
  * delay and whose segment_duration is the input length, and the iTunSMPB
@@ -44,6 +47,10 @@ void mp4w_bytes(mp4w_buf *b, const void *data, size_t n)
         return;
     }
     if (b->len + n > b->cap) {
+        if (!b->allocator) { /* a fixed buffer: never grown */
+            b->failed = 1;
+            return;
+        }
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n) {
             if (cap > SIZE_MAX / 2) {
@@ -145,6 +152,9 @@ void mp4w_free(mp4w_buf *b)
  * partial frame and a flush frame. */
 #define RESERVE_SLACK_PACKETS 3u
 
+/* Packets per fragment on a pipe: 48 x 1024 frames, about 1.1 s at 44.1 kHz. */
+#define FRAG_PACKETS 48u
+
 typedef struct stts_run {
     uint32_t count, delta;
 } stts_run;
@@ -169,6 +179,14 @@ typedef struct mp4_mux {
     int reserve_co64;
     int64_t mdat_at;      /* offset of the 16 bytes before the data */
     int force_co64;
+    /* Fragmented output (pipes). */
+    int frag;
+    uint8_t *frag_data;   /* the packets of the fragment being built */
+    size_t frag_len, frag_cap;
+    uint32_t frag_sizes[FRAG_PACKETS], frag_durs[FRAG_PACKETS];
+    size_t frag_n;
+    uint32_t frag_seq;    /* mfhd sequence_number of the last fragment */
+    uint64_t frag_base;   /* media frames before the fragment (tfdt) */
 } mp4_mux;
 
 void segue_mp4mux_force_co64(void *priv)
@@ -259,6 +277,7 @@ typedef struct moov_plan {
     uint32_t padding;
     uint64_t data_at;        /* file offset of the first sample */
     int co64;
+    int fragmented;          /* empty sample tables, mvex, no iTunSMPB */
     uint32_t avg_bps, max_bps;
     const segue_metadata *metadata;
     segue_metadata *unmapped;
@@ -433,7 +452,24 @@ static segue_status build_moov(const mp4_mux *m, const moov_plan *p, mp4w_buf *b
     mp4w_end(b, mdia);
     mp4w_end(b, trak);
 
-    mp4w_smpb smpb = {1, m->delay, p->padding, p->length};
+    if (p->fragmented) {
+        /* mvex/trex (8.8.1, 8.8.3): track 1's defaults; every trun states
+         * its sizes and durations. */
+        size_t mvex = mp4w_begin(b, "mvex");
+        at = mp4w_begin_full(b, "trex", 0, 0);
+        mp4w_u32(b, 1);    /* track_ID */
+        mp4w_u32(b, 1);    /* default_sample_description_index */
+        mp4w_u32(b, 1024); /* default_sample_duration */
+        mp4w_u32(b, 0);    /* default_sample_size */
+        mp4w_u32(b, 0);    /* default_sample_flags */
+        mp4w_end(b, at);
+        mp4w_end(b, mvex);
+    }
+
+    /* iTunSMPB needs the padding, which a fragmented file's moov (written
+     * first) cannot know: there the edit list alone carries the gapless
+     * values. */
+    mp4w_smpb smpb = {!p->fragmented, m->delay, p->padding, p->length};
     segue_status st = mp4w_udta(b, p->metadata, &smpb, p->unmapped);
     mp4w_end(b, moov);
     if (st < 0 || b->failed)
@@ -467,16 +503,112 @@ static segue_status check_asc(mp4_mux *m, segue_mux_ctx *ctx, const segue_codec_
     return SEGUE_OK;
 }
 
+/* ---- fragmented output (pipes) ---------------------------------------------- */
+
+/* ftyp and a moov with empty tables and mvex (14496-12 8.8.1). The edit
+ * list holds the delay and, when the caller gave it, the input length. */
+static segue_status open_fragmented(mp4_mux *m, segue_mux_ctx *ctx)
+{
+    m->frag_cap = (size_t)FRAG_PACKETS * AAC_MAX_BYTES_PER_CHANNEL * m->channels;
+    m->frag_data = segue_mem_alloc(ctx->allocator, m->frag_cap);
+    if (!m->frag_data)
+        return segue_error_set(ctx->err, SEGUE_ERR_NO_MEMORY, "m4a: out of memory");
+    mp4w_buf b = {ctx->allocator, NULL, 0, 0, 0, 0};
+    size_t at = mp4w_begin(&b, "ftyp");
+    mp4w_bytes(&b, "M4A ", 4);
+    mp4w_u32(&b, 0);
+    mp4w_bytes(&b, "M4A mp42isomiso6", 16);
+    mp4w_end(&b, at);
+    moov_plan p;
+    memset(&p, 0, sizeof p);
+    p.length = ctx->cfg->total_frames >= 0 ? (uint64_t)ctx->cfg->total_frames : 0;
+    p.fragmented = 1;
+    p.metadata = ctx->metadata;
+    p.unmapped = ctx->unmapped;
+    m->max_size = AAC_MAX_BYTES_PER_CHANNEL * m->channels; /* bufferSizeDB: the bound */
+    segue_status st = build_moov(m, &p, &b);
+    if (st < 0) {
+        mp4w_free(&b);
+        return segue_error_set(ctx->err, st, "m4a: out of memory");
+    }
+    st = segue_writer_write(ctx->writer, b.p, b.len);
+    mp4w_free(&b);
+    return st;
+}
+
+/* One moof + mdat (8.8.4-8.8.8, 8.8.12) for the buffered packets. */
+static segue_status flush_fragment(mp4_mux *m, segue_mux_ctx *ctx)
+{
+    if (m->frag_n == 0)
+        return SEGUE_OK;
+    uint8_t hdr[128 + 8 * FRAG_PACKETS]; /* 96 + 8 per packet used */
+    mp4w_buf b = {NULL, hdr, 0, sizeof hdr, 0, 0};
+    size_t moof = mp4w_begin(&b, "moof");
+    size_t at = mp4w_begin_full(&b, "mfhd", 0, 0);
+    mp4w_u32(&b, ++m->frag_seq);
+    mp4w_end(&b, at);
+    size_t traf = mp4w_begin(&b, "traf");
+    at = mp4w_begin_full(&b, "tfhd", 0, 0x020000); /* default-base-is-moof */
+    mp4w_u32(&b, 1);
+    mp4w_end(&b, at);
+    at = mp4w_begin_full(&b, "tfdt", 1, 0); /* baseMediaDecodeTime, 64 bits */
+    mp4w_u64(&b, m->frag_base);
+    mp4w_end(&b, at);
+    /* trun: data-offset, sample-duration and sample-size present. */
+    at = mp4w_begin_full(&b, "trun", 0, 0x000001 | 0x000100 | 0x000200);
+    mp4w_u32(&b, (uint32_t)m->frag_n);
+    size_t offset_at = b.len;
+    mp4w_u32(&b, 0);
+    for (size_t i = 0; i < m->frag_n; i++) {
+        mp4w_u32(&b, m->frag_durs[i]);
+        mp4w_u32(&b, m->frag_sizes[i]);
+    }
+    mp4w_end(&b, at);
+    mp4w_end(&b, traf);
+    mp4w_end(&b, moof);
+    /* data_offset: from the moof's first byte to the first sample, past
+     * the mdat header. */
+    segue_wb32(hdr + offset_at, (uint32_t)(b.len + 8));
+    mp4w_u32(&b, (uint32_t)(8 + m->frag_len));
+    mp4w_bytes(&b, "mdat", 4);
+    if (b.failed)
+        return segue_error_set(ctx->err, SEGUE_ERR_INTERNAL, "m4a: fragment header overflow");
+    segue_status st = segue_writer_write(ctx->writer, hdr, b.len);
+    if (st >= 0)
+        st = segue_writer_write(ctx->writer, m->frag_data, m->frag_len);
+    for (size_t i = 0; i < m->frag_n; i++)
+        m->frag_base += m->frag_durs[i];
+    m->frag_n = 0;
+    m->frag_len = 0;
+    return st;
+}
+
+static segue_status frag_packet(mp4_mux *m, segue_mux_ctx *ctx, const segue_packet *pkt, uint32_t frames)
+{
+    segue_status st;
+    if (m->frag_n == FRAG_PACKETS || m->frag_len + pkt->size > m->frag_cap)
+        if ((st = flush_fragment(m, ctx)) < 0)
+            return st;
+    if (pkt->size > m->frag_cap)
+        return segue_error_set(ctx->err, SEGUE_ERR_INTERNAL,
+                               "m4a: %zu-byte packet, more than AAC allows for %u channels", pkt->size,
+                               m->channels);
+    memcpy(m->frag_data + m->frag_len, pkt->data, pkt->size);
+    m->frag_len += pkt->size;
+    m->frag_sizes[m->frag_n] = (uint32_t)pkt->size;
+    m->frag_durs[m->frag_n] = frames;
+    m->frag_n++;
+    m->media_frames += frames;
+    return SEGUE_OK;
+}
+
 static segue_status m4a_open(void *priv, segue_mux_ctx *ctx, const segue_codec_params *params)
 {
     mp4_mux *m = priv;
     segue_writer *wr = ctx->writer;
     segue_status st;
     m->reserve_at = -1;
-    if (!segue_writer_seekable(wr))
-        return segue_error_set(ctx->err, SEGUE_ERR_NOT_SEEKABLE,
-                               "m4a: MP4 output needs a seekable file (its index holds every "
-                               "packet's size); write to a file, or to ADTS (.aac) on a pipe");
+    m->frag = !segue_writer_seekable(wr);
     if (params->sample_rate == 0 || params->channels == 0)
         return segue_error_set(ctx->err, SEGUE_ERR_INTERNAL, "m4a: no rate or channels");
     m->rate = params->sample_rate;
@@ -487,6 +619,8 @@ static segue_status m4a_open(void *priv, segue_mux_ctx *ctx, const segue_codec_p
     m->win_len = (m->rate + 1023) / 1024;
     if (m->win_len > sizeof m->win / sizeof m->win[0])
         m->win_len = sizeof m->win / sizeof m->win[0];
+    if (m->frag)
+        return open_fragmented(m, ctx);
 
     /* ftyp (4.3): the brands iTunes writes for audio-only files. */
     mp4w_buf b = {ctx->allocator, NULL, 0, 0, 0, 0};
@@ -572,6 +706,8 @@ static segue_status m4a_write_packet(void *priv, segue_mux_ctx *ctx, const segue
         m->cap = cap;
     }
     uint32_t frames = pkt->frames ? pkt->frames : 1024;
+    if (m->frag)
+        return frag_packet(m, ctx, pkt, frames);
     if (m->runs_n && m->runs[m->runs_n - 1].delta == frames) {
         m->runs[m->runs_n - 1].count++;
     } else {
@@ -650,6 +786,8 @@ static segue_status m4a_finish(void *priv, segue_mux_ctx *ctx)
     uint64_t padding = m->media_frames - m->delay - length;
     if (padding > 0xFFFFFFFFu)
         return segue_error_set(ctx->err, SEGUE_ERR_INTERNAL, "m4a: padding out of range");
+    if (m->frag)
+        return flush_fragment(m, ctx);
 
     /* The mdat's size: 32 bits, else the 16 bytes become one largesize
      * header (14496-12 4.2). */
@@ -722,8 +860,10 @@ static void m4a_close(void *priv, segue_mux_ctx *ctx)
     mp4_mux *m = priv;
     segue_mem_free(ctx->allocator, m->sizes);
     segue_mem_free(ctx->allocator, m->runs);
+    segue_mem_free(ctx->allocator, m->frag_data);
     m->sizes = NULL;
     m->runs = NULL;
+    m->frag_data = NULL;
 }
 
 const segue_muxer_desc segue_muxer_m4a = {

@@ -676,18 +676,91 @@ def part_cli():
             return
         print("skipped: no aac encoder in this build (checked the clean refusal only)")
         sys.exit(77)
-    # End to end with the encoder.
+    # End to end with the encoder: the checks of the parts above, on
+    # `segue convert` outputs.
     import numpy as np
+    from mutagen.flac import FLAC, Picture
+    from mutagen.mp4 import MP4
     jpg, png = pictures()
-    r = run(SEGUE, "convert", wav, out)
-    check(r.returncode == 0, "convert: %r" % r.stderr)
+    ref = read_wav_f(wav, 2)
+
+    def convert(*args):
+        r = run(SEGUE, "convert", *args)
+        check(r.returncode == 0, "convert %s: %d %r" % (" ".join(args), r.returncode, r.stderr[-300:]))
+        return r
+
+    def gapless_checks(m4a, what):
+        d = tool("decode", m4a, path("cli.f32"))
+        got = np.fromfile(path("cli.f32"), "<f4").reshape(-1, 2)
+        check(d["status"] == "SEGUE_OK" and d["frames"] == FRAMES, "%s: segue decodes %s" % (what, d))
+        lag, snr = best_lag(ref, got)
+        check(lag == 0 and snr > 10, "%s: segue lag %d snr %.1f" % (what, lag, snr))
+        r, a = ffmpeg_pcm(m4a, 2)
+        check(r.returncode == 0 and not r.stderr and len(a) >= FRAMES, "%s: ffmpeg %d %r" % (what, len(a), r.stderr[:200]))
+        lag, snr = best_lag(ref, a[:FRAMES])
+        check(lag == 0 and snr > 10, "%s: ffmpeg lag %d snr %.1f" % (what, lag, snr))
+
+    convert(wav, out)
     data = open(out, "rb").read()
     top = top_level(data)
-    check(top.index(b"moov") < top.index(b"mdat"), "faststart: %s" % top)
-    d = tool("decode", out, path("cli.f32"))
-    check(d["status"] == "SEGUE_OK" and d["frames"] == FRAMES, "segue decodes %s" % d)
-    r = run("ffprobe", "-v", "error", "-show_entries", "stream=duration_ts", "-of", "json", out)
-    check(int(json.loads(r.stdout)["streams"][0]["duration_ts"]) == FRAMES, "ffprobe duration")
+    check(top[0] == b"ftyp" and top.index(b"moov") < top.index(b"mdat"), "faststart: %s" % top)
+    t = stbl_tables(data)
+    check(t["elst"] == (FRAMES, 1024), "edit list %s" % (t["elst"],))
+    r = run("ffprobe", "-v", "error", "-show_entries", "stream=duration_ts,profile", "-of", "json", out)
+    st = json.loads(r.stdout)["streams"][0]
+    check(int(st["duration_ts"]) == FRAMES and st["profile"] == "LC", "ffprobe %s" % st)
+    smpb = [bytes(x).decode() for x in MP4(out).tags.get("----:com.apple.iTunes:iTunSMPB", [])]
+    w = smpb[0].split() if smpb else []
+    check(len(w) == 12 and int(w[1], 16) == 1024 and int(w[2], 16) == len(t["stsz"]) * 1024 - 1024 - FRAMES
+          and int(w[3], 16) == FRAMES, "iTunSMPB %s" % smpb)
+    gapless_checks(out, "convert")
+    if shutil.which("faad"):
+        r = run("faad", "-q", "-o", path("cli_faad.wav"), out)
+        check(r.returncode == 0 and b"rror" not in r.stdout + r.stderr, "faad %r" % r.stderr)
+
+    # Tags and pictures from a tagged FLAC source.
+    flac = path("tagged.flac")
+    ffmpeg("-i", wav, "-metadata", "title=Tagged", "-metadata", "artist=Someone",
+           "-metadata", "track=3/12", flac)
+    fl = FLAC(flac)
+    for f, mime in ((jpg, "image/jpeg"), (png, "image/png")):
+        pic = Picture()
+        pic.type, pic.mime, pic.data = 3, mime, open(f, "rb").read()
+        fl.add_picture(pic)
+    fl.save()
+    tagged = path("tagged.m4a")
+    convert(flac, tagged, "--verify")
+    tags = MP4(tagged).tags
+    check(tags.get("\xa9nam") == ["Tagged"] and tags.get("\xa9ART") == ["Someone"] and tags.get("trkn") == [(3, 12)]
+          and len(tags.get("covr", [])) == 2, "tags carried over: %s" % dict(tags))
+    # ReplayGain in one pass (late loudness on a file).
+    rg = path("rg.m4a")
+    convert(wav, rg, "--normalize", "replaygain")
+    tags = MP4(rg).tags
+    check("----:com.apple.iTunes:replaygain_track_gain" in tags and "----:com.apple.iTunes:iTunNORM" in tags,
+          "ReplayGain/iTunNORM written: %s" % sorted(tags.keys()))
+    check(top_level(open(rg, "rb").read()).index(b"moov") < top_level(open(rg, "rb").read()).index(b"mdat"),
+          "late loudness keeps faststart")
+
+    # Pipe: fragmented, segue reads it gaplessly.
+    r = run(SEGUE, "convert", wav, "-", "--codec", "aac")
+    check(r.returncode == 0, "convert to a pipe: %r" % r.stderr[-300:])
+    open(path("cli_pipe.m4a"), "wb").write(r.stdout)
+    check(b"moof" in top_level(r.stdout), "pipe output is fragmented")
+    d = tool("decode", path("cli_pipe.m4a"), path("cli_pipe.f32"))
+    check(d["status"] == "SEGUE_OK" and d["frames"] == FRAMES, "pipe output decodes to %s" % d)
+
+    # ADTS.
+    aac = path("cli.aac")
+    convert(wav, aac)
+    r, a = ffmpeg_pcm(aac, 2)
+    check(r.returncode == 0 and not r.stderr and len(a) >= FRAMES, "ADTS output %r" % r.stderr[:200])
+
+    # The psp profile, checked for the device.
+    psp = path("Clip for PSP.m4a")
+    convert(flac, psp, "--profile", "psp")
+    r = run(SEGUE, "check", "--device", "psp", psp)
+    check(r.returncode == 0 and b"OK: plays on psp" in r.stdout, "check --device psp: %r" % r.stdout)
 
 
 def main():

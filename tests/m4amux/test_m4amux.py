@@ -34,8 +34,17 @@ def check(ok, what):
         print("FAIL:", what)
 
 
+SANITIZER_MARKS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
+
+
 def run(*args, **kw):
-    return subprocess.run(list(args), capture_output=True, **kw)
+    r = subprocess.run(list(args), capture_output=True, **kw)
+    # Under the sanitizer build a report fails the test whatever the exit
+    # status the caller expects.
+    if any(m in r.stderr for m in SANITIZER_MARKS):
+        check(False, "sanitizer report from %s: %s" % (" ".join(map(str, args[:3])),
+                                                      r.stderr.decode(errors="replace")[-1500:]))
+    return r
 
 
 def path(name):

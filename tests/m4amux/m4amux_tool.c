@@ -17,6 +17,7 @@
  *         --r128 DB             R128 track gain (reported unmapped)
  *         --co64                force 64-bit chunk offsets
  *         --fail-alloc N        the muxer's N-th allocation fails
+ *         --asc HEX             hand this AudioSpecificConfig over instead
  *         --late                late loudness, as the encoder core does it:
  *                               placeholder values at open, the given
  *                               loudness record set before finish
@@ -118,6 +119,8 @@ static int cmd_mux(int argc, char **argv)
     int64_t finish_frames = -2;
     int co64 = 0, late = 0;
     fail_alloc fa = {0};
+    uint8_t asc[64];
+    size_t asc_len = 0;
     segue_allocator failing = {&fa, fa_alloc, fa_free};
     segue_metadata *meta = NULL;
     segue_metadata *unmapped = NULL;
@@ -160,6 +163,15 @@ static int cmd_mux(int argc, char **argv)
             l.has_r128_track = 1, l.r128_track_gain_db = atof(argv[++i]), has_meta = 1;
         } else if (strcmp(argv[i], "--fail-alloc") == 0 && i + 1 < argc) {
             fa.countdown = strtol(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--asc") == 0 && i + 1 < argc) {
+            const char *h = argv[++i];
+            while (h[0] && h[1] && asc_len < sizeof asc) {
+                unsigned v;
+                if (sscanf(h, "%2x", &v) != 1)
+                    return 64;
+                asc[asc_len++] = (uint8_t)v;
+                h += 2;
+            }
         } else if (strcmp(argv[i], "--late") == 0) {
             late = 1;
         } else if (strcmp(argv[i], "--co64") == 0) {
@@ -213,6 +225,10 @@ static int cmd_mux(int argc, char **argv)
     mp.encoder_delay = 1024;
     mp.max_packet_frames = 1024;
     mp.total_frames = total;
+    if (asc_len) {
+        mp.extradata = asc;
+        mp.extradata_size = asc_len;
+    }
 
     /* The sink. */
     FILE *report = stdout;

@@ -69,9 +69,10 @@ def tool(*args):
 def source(rate=RATE, channels=2, seconds=SECONDS):
     """A chirp per channel (aperiodic, so alignment is unambiguous)."""
     expr = "0.4*sin(2*PI*(200+1500*t)*t)"
-    if channels == 2:
+    if channels >= 2:
         expr += "|0.4*sin(2*PI*(300+1100*t)*t+1)"
-    return ["-f", "lavfi", "-i", "aevalsrc=%s:s=%d:d=%s" % (expr, rate, seconds)]
+    more = ["-ac", str(channels)] if channels > 2 else []
+    return ["-f", "lavfi", "-i", "aevalsrc=%s:s=%d:d=%s" % (expr, rate, seconds)] + more
 
 
 def make_sources(rate=RATE, channels=2, seconds=SECONDS, tag=""):
@@ -228,7 +229,9 @@ def read_wav_f(path_, channels):
             fmt = struct.unpack("<HHIIHH", data[o + 8:o + 24])
         if cid == b"data":
             raw = data[o + 8:o + 8 + n]
-            if fmt[0] == 3:
+            # format 3 or WAVE_FORMAT_EXTENSIBLE with 32 bits: float
+            # (faad -b 4 writes both); 16 bits: integer.
+            if fmt[5] == 32 and fmt[0] in (3, 0xFFFE):
                 a = np.frombuffer(raw, "<f4")
             else:
                 a = np.frombuffer(raw[:len(raw) // 2 * 2], "<i2") / 32768.0
@@ -366,7 +369,7 @@ def part_layout():
 
 def part_decode():
     import numpy as np
-    for rate, ch, secs, tag in ((RATE, 2, SECONDS, ""), (48000, 1, 1.5, "48")):
+    for rate, ch, secs, tag in ((RATE, 2, SECONDS, ""), (48000, 1, 1.5, "48"), (RATE, 6, 1.0, "51")):
         frames = round(rate * secs)
         wav, adts = make_sources(rate, ch, secs, tag)
         ref = read_wav_f(wav, ch)
@@ -615,6 +618,18 @@ def part_errors():
     # More input frames claimed than the packets hold: refused at finish.
     j = mux(adts, path("short.m4a"), "m4a", FRAMES, "--finish-frames", str(FRAMES + 5000))
     check(j["status"] == "SEGUE_ERR_INTERNAL" and "less than" in j["error"], "too few packets: %s" % j)
+    # HE-AAC (object type 5, explicit signalling: 22.05 kHz core, 44.1 kHz
+    # output, then object type 2): M4A carries it; ADTS cannot (2-bit
+    # profile) and says so.
+    he = bytes([(5 << 3) | (7 >> 1), ((7 & 1) << 7) | (2 << 3) | (4 >> 1), ((4 & 1) << 7) | (2 << 2), 0]).hex()
+    j = mux(adts, path("he.m4a"), "m4a", FRAMES, "--asc", he)
+    t = stbl_tables(open(path("he.m4a"), "rb").read())
+    check(j["status"] == "SEGUE_OK" and t["esds"]["asc"].hex() == he, "HE-AAC ASC in M4A: %s" % j)
+    j = mux(adts, path("he.aac"), "adts", FRAMES, "--asc", he)
+    check(j["status"] == "SEGUE_ERR_UNSUPPORTED" and "object type 5" in j["error"], "HE-AAC in ADTS: %s" % j)
+    # An ASC that contradicts the stream's rate is the encoder's bug.
+    j = mux(adts, path("bad.m4a"), "m4a", FRAMES, "--asc", "1190")
+    check(j["status"] == "SEGUE_ERR_INTERNAL" and "Hz" in j["error"], "rate mismatch: %s" % j)
     # Without an aac encoder in the build the muxers say so in setup().
     for name in ("m4a", "adts"):
         s = tool("setup", name)

@@ -345,8 +345,6 @@ static void loudness(ilst_writer *w)
 static int key_superseded(const ilst_writer *w, const char *key)
 {
     const segue_loudness *l = &w->l;
-    if (strcmp(key, "ITUNSMPB") == 0)
-        return 1; /* describes the source's encoding; this file gets its own */
     if (strcmp(key, "ITUNNORM") == 0)
         return l->has_track_gain;
     return (strcmp(key, "REPLAYGAIN_TRACK_GAIN") == 0 && l->has_track_gain) ||
@@ -374,6 +372,10 @@ static void ilst_items(ilst_writer *w)
         const char *key, *value;
         if (segue_metadata_field_at(m, i, &key, &value) != SEGUE_OK || !first_of_key(m, i, key))
             continue;
+        if (strcmp(key, "ITUNSMPB") == 0) {
+            note(w, key, "mp4: the source's gapless values; this file has its own iTunSMPB");
+            continue;
+        }
         if (key_superseded(w, key))
             continue;
         size_t t;

@@ -759,7 +759,7 @@ def part_cli():
           and len(tags.get("covr", [])) == 2, "tags carried over: %s" % dict(tags))
     # ReplayGain in one pass (late loudness on a file).
     rg = path("rg.m4a")
-    convert(wav, rg, "--normalize", "replaygain")
+    convert(wav, rg, "--normalize", "replaygain", "--verify")
     tags = MP4(rg).tags
     check("----:com.apple.iTunes:replaygain_track_gain" in tags and "----:com.apple.iTunes:iTunNORM" in tags,
           "ReplayGain/iTunNORM written: %s" % sorted(tags.keys()))

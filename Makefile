@@ -33,8 +33,16 @@ build: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release $(CMAKE_COMMON)
 	cmake --build build -j $(JOBS)
 
+# The demo clips also go to the psp profile (AAC-LC in M4A), and `segue
+# check --device psp` must pass every result. Needs the aac encoder: without
+# it the conversion stops with "no aac encoder in this build".
 demo: build
 	/usr/bin/python3 tools/demo.py build/segue fixtures/demo build/demo
+	rm -rf build/demo/psp && mkdir -p build/demo/psp
+	set -e; for f in fixtures/demo/*.wav; do \
+	  build/segue convert "$$f" "build/demo/psp/$$(basename "$$f" .wav).m4a" --profile psp; \
+	done
+	build/segue check --device psp build/demo/psp/*.m4a
 
 test: deps test-release test-asan test-aarch64 test-mipsel
 

@@ -64,7 +64,11 @@ static const struct output_format {
     {"vorbis", "ogg oga", "ogg", "vorbis", 1},
     {"opus", "opus", "ogg", "opus", 1},
     {"mp3", "mp3", "mp3", "mp3", 1},
-    {"aac", "m4a aac mp4", NULL, NULL, 1}, /* not available in this version */
+    /* AAC: M4A by default; an .aac name (or --codec aac with one) is ADTS.
+     * Both need the aac encoder: without it the muxer's setup says "no aac
+     * encoder in this build" (exit 69). */
+    {"aac", "m4a mp4 m4b", "m4a", "aac", 1},
+    {"aac", "aac adts", "adts", "aac", 1},
 };
 
 static const struct output_format *output_by_codec(const char *name)
@@ -126,23 +130,24 @@ static void convert_help(FILE *f)
     fputs("usage: segue convert IN OUT [options]\n"
           "\n"
           "Converts IN to OUT ('-' for standard input or output). The output format\n"
-          "comes from --codec, else OUT's extension (.wav .raw .flac .ogg .opus .mp3),\n"
-          "else the profile's. Tags and pictures are carried over where the output\n"
-          "format can hold them; anything it cannot is reported as a warning.\n"
+          "comes from --codec, else OUT's extension (.wav .raw .flac .ogg .opus .mp3\n"
+          ".m4a .aac), else the profile's. Tags and pictures are carried over where the\n"
+          "output format can hold them; anything it cannot is reported as a warning.\n"
           "\n"
           "Output format:\n"
           "  --profile NAME     start from a built-in profile ('segue profiles' lists\n"
           "                     them); the options below override its settings\n"
           "  --profile-file F   the same from a profile file (key = value lines)\n"
-          "  --codec NAME       wav, raw, flac, vorbis, opus or mp3 (aac: not available\n"
-          "                     in this version)\n"
+          "  --codec NAME       wav, raw, flac, vorbis, opus, mp3 or aac (M4A, or ADTS\n"
+          "                     for an .aac OUT; needs the aac encoder in the build)\n"
           "  --format FMT       PCM sample format: u8, s16, s24, s32, f32, f64; for FLAC\n"
           "                     s16 or s24 (default: as the input, FLAC at most s24);\n"
           "                     raw output needs it\n"
           "  --bitrate KBPS     MP3: constant bitrate (8..320); Opus: target bitrate;\n"
-          "                     Vorbis: average bitrate\n"
+          "                     Vorbis: average bitrate; AAC: the bitrate of --mode\n"
           "  --quality Q        MP3: VBR V0..V9 (0 best, default V2); Vorbis: -1..10\n"
-          "  --mode cbr|abr|vbr rate control (MP3: vbr unless --bitrate; Opus: vbr)\n"
+          "  --mode cbr|abr|vbr rate control (MP3: vbr unless --bitrate; Opus: vbr;\n"
+          "                     AAC: the encoder's ranges and default)\n"
           "  --compression N    FLAC compression level 0..8 (default 5)\n"
           "  --stereo joint|plain|mono   MP3 channel coding (default joint)\n"
           "  --id3v2.4          MP3: write ID3v2.4 instead of ID3v2.3\n"
@@ -171,8 +176,8 @@ static void convert_help(FILE *f)
           "                     measure the loudness (EBU R 128) and write the tags the\n"
           "                     output format uses: R128_TRACK_GAIN for Opus (relative\n"
           "                     to -23 LUFS), REPLAYGAIN_TRACK_GAIN/PEAK (ReplayGain\n"
-          "                     2.0, -18 LUFS) for MP3, FLAC and Vorbis; WAV and raw\n"
-          "                     hold none. The mode sets the --apply-gain target. Any\n"
+          "                     2.0, -18 LUFS) for MP3, FLAC, Vorbis and M4A (with\n"
+          "                     iTunNORM); WAV, raw and ADTS hold none. The mode sets the --apply-gain target. Any\n"
           "                     loudness tags of the input are replaced. Default off\n"
           "  --apply-gain       with --normalize: change the level to the target (-23 or\n"
           "                     -18 LUFS) instead of tagging; turns on the limiter\n"
@@ -185,11 +190,12 @@ static void convert_help(FILE *f)
           "                     loudness values and pictures; warn about clipping\n"
           "                     (file outputs segue can read: not raw, not '-')\n"
           "\n"
-          "Pipes: every output format can be written to '-' (raw needs --format).\n"
+          "Pipes: every output format can be written to '-' (raw needs --format;\n"
+          "M4A is written as fragmented MP4 there).\n"
           "--verify needs a file output. On a pipe output, --normalize measures in a\n"
           "first pass over the input, which then has to be a file; --apply-gain\n"
-          "always needs a file input. A file output in mp3, flac, ogg or opus gets\n"
-          "its loudness tags in one pass.\n"
+          "always needs a file input. A file output in mp3, flac, ogg, opus or m4a\n"
+          "gets its loudness tags in one pass.\n"
           "\n"
           "exit status: 0 ok, 64 usage (including an unknown profile name, a start\n"
           "past the end), 65 corrupt input or an invalid profile file, 66 input\n"
@@ -394,6 +400,15 @@ static int verify_loudness(const verify_plan *vp, const segue_metadata *got)
         return 0; /* reported as not carried */
     segue_loudness l;
     segue_metadata_get_loudness(got, &l);
+    /* A reader that keeps ReplayGain as text (the MP4 reader keeps
+     * ----:com.apple.iTunes:replaygain_track_gain as a tag): its value. */
+    const char *text = segue_metadata_get(got, "REPLAYGAIN_TRACK_GAIN", 0);
+    char *end = NULL;
+    double parsed = text ? strtod(text, &end) : NAN;
+    if (!l.has_track_gain && text && end != text && isfinite(parsed)) {
+        l.has_track_gain = 1;
+        l.track_gain_db = parsed;
+    }
     double rg = -18.0 - vp->stats.integrated_lufs, r128 = -23.0 - vp->stats.integrated_lufs;
     const double tol = 0.02;
     if (l.has_r128_track && fabs(l.r128_track_gain_db - r128) <= tol)
@@ -1015,6 +1030,11 @@ int cli_convert(int argc, char **argv)
             segue_profile_destroy(parsed);
             return cli_usage_error("convert ", "convert: unknown codec '%s'", codec_name);
         }
+        /* A codec with several containers (aac: m4a, adts): OUT's
+         * extension picks among them. */
+        const struct output_format *by_ext = *ext ? output_by_ext(ext) : NULL;
+        if (by_ext && strcasecmp(by_ext->codec_option, fmt->codec_option) == 0)
+            fmt = by_ext;
     } else if (*ext && (fmt = output_by_ext(ext)) != NULL) {
         const char *pext = profile ? segue_profile_extension(profile) : NULL;
         if (pext && output_by_ext(pext) != fmt) {
@@ -1054,7 +1074,7 @@ int cli_convert(int argc, char **argv)
         rc = cli_usage_error("convert ", "convert: --format applies to PCM and FLAC outputs only");
     else if (!fmt->lossy && (o.bitrate_kbps || o.quality == o.quality || o.mode != SEGUE_RC_DEFAULT))
         rc = cli_usage_error("convert ", "convert: --bitrate, --quality and --mode apply to "
-                                         "lossy outputs (mp3, vorbis, opus) only");
+                                         "lossy outputs (mp3, vorbis, opus, aac) only");
     else if (o.compression_level >= 0 && strcmp(fmt->container, "flac") != 0)
         rc = cli_usage_error("convert ", "convert: --compression applies to FLAC output only");
     else if (strcmp(fmt->container, "raw") == 0 && o.format == SEGUE_SAMPLE_NONE)

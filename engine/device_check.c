@@ -10,6 +10,13 @@
  *           size; 3.4: the v2.4 footer "3DI" of an appended tag.
  *   [ID3v1] the 128-byte "TAG" block at the end of the file.
  *   [APE]   APEv2: the 32-byte "APETAGEX" footer at the end (or before ID3v1).
+ *   [MP4]   ISO/IEC 14496-12 4.2 (box header: 32-bit size, 1 = 64-bit
+ *           largesize), 8.5.2 (stsd), ISO/IEC 14496-14 5.6 (esds) and
+ *           14496-1 7.2.6 (ES_Descriptor > DecoderConfigDescriptor >
+ *           DecoderSpecificInfo); ISO/IEC 14496-3 1.6.2.1
+ *           (AudioSpecificConfig: object type, and the 0x2B7 sync
+ *           extension that signals SBR backward-compatibly), 1.A.2.2.1
+ *           (the ADTS header's profile).
  *   [FAT]   Microsoft "FAT: General Overview of On-Disk Format" 1.03, long
  *           names: any character but " * / : < > ? \ | and 0x00-0x1F; and
  *           Win32 "Naming Files, Paths, and Namespaces": no trailing dot or
@@ -38,6 +45,7 @@
 #include "codec/common/mpa_header.h"
 #include "container/id3v2.h"
 #include "core/alloc.h"
+#include "core/reader.h"
 #include "engine/cover_art.h"
 
 /* Bytes searched for the first MPEG audio frame after the leading tags. */
@@ -165,6 +173,18 @@ static int accept_picture_format(const char *word, size_t len)
            word_is(word, len, "png");
 }
 
+static int accept_aac_profile(const char *word, size_t len)
+{
+    return word_is(word, len, "main") || word_is(word, len, "lc") || word_is(word, len, "ssr") ||
+           word_is(word, len, "ltp") || word_is(word, len, "he") || word_is(word, len, "hev2");
+}
+
+static int accept_box_type(const char *word, size_t len)
+{
+    (void)word;
+    return len == 4;
+}
+
 /* Parses a whole decimal number up to 999,999,999. */
 static int parse_u32(const char *s, uint32_t *out)
 {
@@ -207,20 +227,24 @@ static const char *rules_source(const segue_device_rules *r, const char *key)
     return segue_profile_get(from, source_key);
 }
 
+/* The profile named after the device (psp for "psp") comes first: it is the
+ * one that states the whole device, and the others' device keys only fill
+ * in what it leaves out. The rest keep the built-in (file name) order. */
 size_t segue_device_find_builtin(const char *name, const segue_profile **out, size_t capacity)
 {
     size_t found = 0;
     if (!name)
         return 0;
-    for (size_t i = 0; i < segue_profile_count(); i++) {
-        const segue_profile *p = segue_profile_at(i);
-        const char *dev = p ? segue_profile_get(p, "device") : NULL;
-        if (dev && strcmp(dev, name) == 0) {
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < segue_profile_count(); i++) {
+            const segue_profile *p = segue_profile_at(i);
+            const char *dev = p ? segue_profile_get(p, "device") : NULL;
+            if (!dev || strcmp(dev, name) != 0 || (strcmp(segue_profile_name(p), name) == 0) != !pass)
+                continue;
             if (out && found < capacity)
                 out[found] = p;
             found++;
         }
-    }
     return found;
 }
 
@@ -295,6 +319,12 @@ segue_status segue_device_load(segue_device_rules *r, const char *name,
                         "id3v1, id3v2.2, id3v2.3, id3v2.4 or apev2", err)) < 0 ||
         (st = load_list(r, "device.picture_formats", &r->picture_formats, accept_picture_format,
                         "jpeg-baseline, jpeg or png", err)) < 0 ||
+        (st = load_list(r, "device.aac_profiles", &r->aac_profiles, accept_aac_profile,
+                        "main, lc, ssr, ltp, he or hev2", err)) < 0 ||
+        (st = load_list(r, "device.aac_sample_rates", &r->aac_sample_rates, accept_number,
+                        "rates in Hz", err)) < 0 ||
+        (st = load_list(r, "device.mp4_boxes", &r->mp4_boxes, accept_box_type,
+                        "four-character box types", err)) < 0 ||
         (st = load_number(r, "device.channels_max", &r->channels_max, err)) < 0 ||
         (st = load_number(r, "device.bitrate_min_kbps", &r->bitrate_min_kbps, err)) < 0 ||
         (st = load_number(r, "device.bitrate_max_kbps", &r->bitrate_max_kbps, err)) < 0 ||
@@ -575,6 +605,302 @@ static const char *mpeg_version_token(int version)
     return version == 1 ? "1" : version == 2 ? "2" : "2.5";
 }
 
+/* ---- AAC in MP4 or ADTS [MP4] --------------------------------------------- */
+
+/* The moov read to find the AudioSpecificConfig, at most (covers included). */
+#define MP4_MOOV_MAX (64u * 1024u * 1024u)
+/* Distinct top-level box types remembered (a real file has four or five). */
+#define MP4_MAX_TOP_TYPES 16
+/* Top-level boxes walked, at most: a file with more is not one to play. */
+#define MP4_MAX_TOP_BOXES 4096
+
+typedef struct aac_scan {
+    int is_mp4;  /* the file starts with an 'ftyp' box */
+    size_t type_count;
+    char types[MP4_MAX_TOP_TYPES][5]; /* top-level box types, each once, file order */
+    int aot;     /* audio object type, SBR/PS promoted to 5/29; 0 if not found */
+} aac_scan;
+
+typedef struct bit_span {
+    const uint8_t *p;
+    size_t n, pos; /* in bits */
+} bit_span;
+
+static uint32_t bits_get(bit_span *b, unsigned k)
+{
+    uint32_t v = 0;
+    for (unsigned i = 0; i < k; i++, b->pos++)
+        v = v << 1 | (b->pos < b->n ? (uint32_t)(b->p[b->pos >> 3] >> (7 - (b->pos & 7))) & 1u : 0u);
+    return v;
+}
+
+static size_t bits_left(const bit_span *b) { return b->pos < b->n ? b->n - b->pos : 0; }
+
+static unsigned asc_object_type(bit_span *b)
+{
+    unsigned aot = bits_get(b, 5);
+    return aot == 31 ? 32 + bits_get(b, 6) : aot;
+}
+
+static void asc_skip_rate(bit_span *b)
+{
+    if (bits_get(b, 4) == 15)
+        bits_get(b, 24);
+}
+
+/* The object type an AudioSpecificConfig (14496-3 1.6.2.1) describes, with
+ * SBR (5) and PS (29) reported whether signalled explicitly (object type 5
+ * or 29 first) or backward-compatibly (the 0x2B7 / 0x548 sync extensions
+ * after an AAC-LC GASpecificConfig, 1.6.5.2 and 1.6.6). */
+static int asc_profile(const uint8_t *p, size_t n)
+{
+    bit_span b = {p, n * 8, 0};
+    unsigned aot = asc_object_type(&b);
+    if (aot == 5 || aot == 29)
+        return (int)aot;
+    asc_skip_rate(&b);
+    unsigned chan = bits_get(&b, 4);
+    if (aot < 1 || aot > 4 || chan == 0)
+        return (int)aot; /* no GASpecificConfig to step over here */
+    bits_get(&b, 1);          /* frameLengthFlag */
+    if (bits_get(&b, 1))      /* dependsOnCoreCoder */
+        bits_get(&b, 14);
+    bits_get(&b, 1);          /* extensionFlag (0 for object types 1-4) */
+    if (bits_left(&b) >= 16 && bits_get(&b, 11) == 0x2B7 && asc_object_type(&b) == 5 &&
+        bits_get(&b, 1)) {
+        asc_skip_rate(&b);
+        if (bits_left(&b) >= 12 && bits_get(&b, 11) == 0x548 && bits_get(&b, 1))
+            return 29;
+        return 5;
+    }
+    return (int)aot;
+}
+
+/* Reads a box header at `off` inside [off, end): type and total size. */
+static int box_at(const uint8_t *p, size_t off, size_t end, char type[5], size_t *size, size_t *hdr)
+{
+    if (end - off < 8)
+        return 0;
+    uint64_t sz = (uint64_t)p[off] << 24 | (uint64_t)p[off + 1] << 16 | (uint64_t)p[off + 2] << 8 | p[off + 3];
+    *hdr = 8;
+    if (sz == 1) {
+        if (end - off < 16)
+            return 0;
+        sz = 0;
+        for (size_t i = 0; i < 8; i++)
+            sz = sz << 8 | p[off + 8 + i];
+        *hdr = 16;
+    } else if (sz == 0) {
+        sz = end - off;
+    }
+    if (sz < *hdr || sz > end - off)
+        return 0;
+    memcpy(type, p + off + 4, 4);
+    type[4] = '\0';
+    *size = (size_t)sz;
+    return 1;
+}
+
+/* The body [*start, *end) of the first child `type` of [start, end). */
+static int child(const uint8_t *p, size_t *start, size_t *end, const char *type)
+{
+    size_t off = *start;
+    char t[5];
+    size_t size, hdr;
+    while (off < *end && box_at(p, off, *end, t, &size, &hdr)) {
+        if (memcmp(t, type, 4) == 0) {
+            *start = off + hdr;
+            *end = off + size;
+            return 1;
+        }
+        off += size;
+    }
+    return 0;
+}
+
+/* An MPEG-4 descriptor header (14496-1 8.3.3): tag, 1-4 size bytes. */
+static int descriptor(const uint8_t *p, size_t *off, size_t end, unsigned tag, size_t *len)
+{
+    if (*off >= end || p[*off] != tag)
+        return 0;
+    size_t o = *off + 1, n = 0;
+    for (int i = 0; i < 4; i++) {
+        if (o >= end)
+            return 0;
+        uint8_t c = p[o++];
+        n = n << 7 | (c & 0x7Fu);
+        if (!(c & 0x80))
+            break;
+    }
+    if (n > end - o)
+        return 0;
+    *off = o;
+    *len = n;
+    return 1;
+}
+
+/* The AudioSpecificConfig of the first 'mp4a' track in a moov. */
+static int moov_profile(const uint8_t *p, size_t n)
+{
+    size_t off = 0;
+    char t[5];
+    size_t size, hdr;
+    while (off < n && box_at(p, off, n, t, &size, &hdr)) {
+        size_t s = off + hdr, e = off + size;
+        off += size;
+        if (memcmp(t, "trak", 4) != 0 || !child(p, &s, &e, "mdia") || !child(p, &s, &e, "minf") ||
+            !child(p, &s, &e, "stbl") || !child(p, &s, &e, "stsd") || e - s < 8)
+            continue;
+        s += 8; /* version/flags, entry_count */
+        size_t es, eh;
+        if (!box_at(p, s, e, t, &es, &eh) || memcmp(t, "mp4a", 4) != 0)
+            continue;
+        /* AudioSampleEntry: 28 bytes after the header; QuickTime sound
+         * description versions 1 and 2 add 16 and 36. */
+        size_t body = s + eh, stop = s + es;
+        if (stop - body < 28)
+            continue;
+        unsigned version = (unsigned)p[body + 8] << 8 | p[body + 9];
+        body += 28 + (version == 1 ? 16u : version == 2 ? 36u : 0u);
+        if (body > stop || !child(p, &body, &stop, "esds") || stop - body < 4)
+            continue;
+        size_t d = body + 4, len;
+        if (!descriptor(p, &d, stop, 0x03, &len) || len < 3)
+            continue;
+        size_t dend = d + len;
+        uint8_t flags = p[d + 2];
+        d += 3 + (flags & 0x80 ? 2u : 0u);
+        if ((flags & 0x40) && d < dend)
+            d += 1u + p[d];
+        d += flags & 0x20 ? 2u : 0u;
+        if (d > dend || !descriptor(p, &d, dend, 0x04, &len) || len < 13)
+            continue;
+        dend = d + len;
+        d += 13;
+        if (!descriptor(p, &d, dend, 0x05, &len) || len < 2)
+            continue;
+        return asc_profile(p + d, len);
+    }
+    return 0;
+}
+
+/* Top-level boxes and the AAC object type of an MP4 file, or the profile of
+ * an ADTS stream's first header. Reads a few bytes and the moov. */
+static void scan_aac(raw_file *f, int64_t audio_start, const segue_allocator *a, aac_scan *s)
+{
+    memset(s, 0, sizeof s[0]);
+    uint8_t h[16];
+    if (f->size >= 8 && raw_read_at(f, 0, h, 8) == 0 && memcmp(h + 4, "ftyp", 4) == 0) {
+        s->is_mp4 = 1;
+    } else {
+        /* 1.A.2.2.1: sync 0xFFF, layer 00; profile_ObjectType = object type - 1. */
+        if (audio_start + 7 <= f->size && raw_read_at(f, audio_start, h, 7) == 0 && h[0] == 0xFF &&
+            (h[1] & 0xF6) == 0xF0)
+            s->aot = (h[2] >> 6) + 1;
+        return;
+    }
+    int64_t off = 0, moov_at = -1;
+    uint64_t moov_size = 0;
+    for (int n = 0; n < MP4_MAX_TOP_BOXES && off + 8 <= f->size; n++) {
+        if (raw_read_at(f, off, h, off + 16 <= f->size ? 16 : 8) != 0)
+            break;
+        uint64_t size = segue_rb32(h), hdr = 8;
+        if (size == 1) {
+            if (off + 16 > f->size)
+                break;
+            size = (uint64_t)segue_rb32(h + 8) << 32 | segue_rb32(h + 12);
+            hdr = 16;
+        } else if (size == 0) {
+            size = (uint64_t)(f->size - off);
+        }
+        if (size < hdr || size > (uint64_t)(f->size - off))
+            break;
+        char t[5];
+        memcpy(t, h + 4, 4);
+        t[4] = '\0';
+        size_t k = 0;
+        while (k < s->type_count && strcmp(s->types[k], t) != 0)
+            k++;
+        if (k == s->type_count && k < MP4_MAX_TOP_TYPES)
+            memcpy(s->types[s->type_count++], t, 5);
+        if (memcmp(t, "moov", 4) == 0 && moov_at < 0) {
+            moov_at = off + (int64_t)hdr;
+            moov_size = size - hdr;
+        }
+        off += (int64_t)size;
+    }
+    if (moov_at < 0 || moov_size == 0 || moov_size > MP4_MOOV_MAX)
+        return;
+    uint8_t *moov = segue_mem_alloc(a, (size_t)moov_size);
+    if (!moov)
+        return;
+    if (raw_read_at(f, moov_at, moov, (size_t)moov_size) == 0)
+        s->aot = moov_profile(moov, (size_t)moov_size);
+    segue_mem_free(a, moov);
+}
+
+static const char *aac_profile_token(int aot)
+{
+    switch (aot) {
+    case 1: return "main";
+    case 2: return "lc";
+    case 3: return "ssr";
+    case 4: return "ltp";
+    case 5: return "he";
+    case 29: return "hev2";
+    default: return NULL;
+    }
+}
+
+static const char *aac_profile_shown(int aot)
+{
+    switch (aot) {
+    case 1: return "AAC Main";
+    case 2: return "AAC-LC";
+    case 3: return "AAC SSR";
+    case 4: return "AAC LTP";
+    case 5: return "HE-AAC (SBR)";
+    case 29: return "HE-AAC v2 (SBR + PS)";
+    default: return "MPEG-4 audio";
+    }
+}
+
+/* The AAC object type and the MP4 box rules; `aac` when the stream is AAC
+ * (or the decoder refused an MP4/ADTS stream whose object type is known). */
+static void check_aac(const aac_scan *s, int aac, int decodable, const segue_device_rules *r,
+                      segue_check_report *rep)
+{
+    char allowed[160];
+    if (aac && s->aot && r->aac_profiles) {
+        const char *token = aac_profile_token(s->aot);
+        if (!token || !list_has(r->aac_profiles, token)) {
+            list_render(r->aac_profiles, allowed, sizeof allowed);
+            /* A stream segue cannot decode cannot be converted either. */
+            add_finding(rep, r, "aac_profile", SEGUE_CHECK_FAIL,
+                        decodable ? SEGUE_REMEDY_CONVERT : SEGUE_REMEDY_NONE, "device.aac_profiles",
+                        "%s audio (object type %d): %s plays AAC %s only%s",
+                        aac_profile_shown(s->aot), s->aot, r->name, allowed,
+                        decodable ? "" : " (and segue cannot decode it to convert it)");
+        }
+    }
+    if (!s->is_mp4 || !r->mp4_boxes)
+        return;
+    list_render(r->mp4_boxes, allowed, sizeof allowed);
+    for (size_t i = 0; i < s->type_count; i++) {
+        if (list_has(r->mp4_boxes, s->types[i]))
+            continue;
+        char shown[8];
+        for (int k = 0; k < 4; k++) {
+            unsigned char c = (unsigned char)s->types[i][k];
+            shown[k] = c >= 0x20 && c < 0x7F ? (char)c : '?';
+        }
+        shown[4] = '\0';
+        add_finding(rep, r, "mp4_boxes", SEGUE_CHECK_FAIL, SEGUE_REMEDY_CONVERT, "device.mp4_boxes",
+                    "MP4 box '%s' at the top level%s: %s reads files of %s boxes only", shown,
+                    strcmp(shown, "moof") == 0 ? " (a fragmented file)" : "", r->name, allowed);
+    }
+}
+
 /* ---- pictures ------------------------------------------------------------ */
 
 static void check_pictures(const segue_metadata *m, const segue_device_rules *r,
@@ -626,7 +952,10 @@ static void check_stream(const segue_stream_info *in, raw_file *f, int64_t audio
     char allowed[160];
     const char *container = in->container ? in->container : "unknown";
     const char *codec = in->codec ? in->codec : "unknown";
-    if (r->containers && !list_has(r->containers, container)) {
+    /* The MP4 demuxer names its container "mp4"; profiles and the muxer
+     * call the audio-only file "m4a": either name in the list admits it. */
+    int mp4_alias = strcmp(container, "mp4") == 0 && r->containers && list_has(r->containers, "m4a");
+    if (r->containers && !list_has(r->containers, container) && !mp4_alias) {
         list_render(r->containers, allowed, sizeof allowed);
         add_finding(rep, r, "container", SEGUE_CHECK_FAIL, SEGUE_REMEDY_CONVERT, "device.containers",
                     "container %s: %s plays %s files", container, r->name, allowed);
@@ -651,11 +980,14 @@ static void check_stream(const segue_stream_info *in, raw_file *f, int64_t audio
     }
     char rate[16];
     snprintf(rate, sizeof rate, "%u", in->sample_rate);
-    if (r->sample_rates && !list_has(r->sample_rates, rate)) {
-        list_render(r->sample_rates, allowed, sizeof allowed);
+    int aac_rates = strcmp(codec, "aac") == 0 && r->aac_sample_rates;
+    const char *rates = aac_rates ? r->aac_sample_rates : r->sample_rates;
+    if (rates && !list_has(rates, rate)) {
+        list_render(rates, allowed, sizeof allowed);
         add_finding(rep, r, "sample_rate", SEGUE_CHECK_FAIL, SEGUE_REMEDY_CONVERT,
-                    "device.sample_rates", "sample rate %u Hz: %s plays %s Hz", in->sample_rate,
-                    r->name, allowed);
+                    aac_rates ? "device.aac_sample_rates" : "device.sample_rates",
+                    "sample rate %u Hz: %s plays %s%s Hz", in->sample_rate, r->name,
+                    aac_rates ? "AAC at " : "", allowed);
     }
     if (r->channels_max && in->channels > r->channels_max)
         add_finding(rep, r, "channels", SEGUE_CHECK_FAIL, SEGUE_REMEDY_CONVERT, "device.channels_max",
@@ -682,6 +1014,21 @@ static void check_stream(const segue_stream_info *in, raw_file *f, int64_t audio
                         is_float ? "float" : "integer", r->name, allowed);
         }
     }
+}
+
+/* The decoder refused the stream: if it is AAC of an object type the scan
+ * can name (HE-AAC in MP4 or ADTS), report the AAC and box rules instead
+ * of "unreadable". Returns 1 when it did. */
+static int refused_aac(raw_file *f, const segue_allocator *a, const segue_device_rules *r,
+                       segue_check_report *rep)
+{
+    aac_scan s;
+    scan_aac(f, 0, a, &s);
+    if (!s.aot || s.aot == 2)
+        return 0;
+    size_t before = rep->count;
+    check_aac(&s, 1, 0, r, rep);
+    return rep->count > before;
 }
 
 segue_status segue_device_check_path(const char *path, const segue_device_rules *r,
@@ -759,6 +1106,9 @@ segue_status segue_device_check_path(const char *path, const segue_device_rules 
             tag_scan tags;
             scan_tags(&f, &tags);
             check_stream(in, &f, tags.audio_start, r, allocator, rep);
+            aac_scan aac;
+            scan_aac(&f, tags.audio_start, allocator, &aac);
+            check_aac(&aac, in->codec && strcmp(in->codec, "aac") == 0, 1, r, rep);
             check_tags(&tags, r, rep);
             check_pictures(segue_decoder_metadata(d), r, rep);
         }
@@ -766,6 +1116,9 @@ segue_status segue_device_check_path(const char *path, const segue_device_rules 
         add_finding(rep, r, "drm", SEGUE_CHECK_FAIL, SEGUE_REMEDY_NONE, NULL,
                     "the file is DRM-protected (%s): segue cannot check or convert it",
                     segue_decoder_last_error(d));
+    } else if (st == SEGUE_ERR_UNSUPPORTED && refused_aac(&f, allocator, r, rep)) {
+        /* An AAC profile segue does not decode (HE-AAC): said as the
+         * device rule it breaks, which conversion fixes. */
     } else {
         const char *detail = d ? segue_decoder_last_error(d) : "";
         add_finding(rep, r, "readable", SEGUE_CHECK_FAIL, SEGUE_REMEDY_NONE, NULL, "%s%s%s",

@@ -73,6 +73,9 @@ typedef struct segue_device_rules {
     const char *tags;              /* device.tags: "id3v1 id3v2.2 id3v2.3" */
     const char *picture_formats;   /* device.picture_formats: "jpeg-baseline" (also "jpeg", "png") */
     const char *filename_charset;  /* device.filename_charset: "fat" or "posix" */
+    const char *aac_profiles;      /* device.aac_profiles: "lc" (also main, ssr, ltp, he, hev2) */
+    const char *aac_sample_rates;  /* device.aac_sample_rates: AAC's rates when set, else sample_rates */
+    const char *mp4_boxes;         /* device.mp4_boxes: top-level MP4 boxes, "ftyp moov mdat free" */
     uint32_t channels_max;
     uint32_t bitrate_min_kbps, bitrate_max_kbps;
     uint32_t picture_max_width, picture_max_height;
@@ -83,7 +86,8 @@ typedef struct segue_device_rules {
 } segue_device_rules;
 
 /*
- * The built-in profiles whose "device" key is `name`, in built-in order, into
+ * The built-in profiles whose "device" key is `name`, the one named `name`
+ * first (it states the device), then the others in built-in order, into
  * out[0..capacity). Returns how many there are (may exceed capacity).
  */
 size_t segue_device_find_builtin(const char *name, const segue_profile **out, size_t capacity);

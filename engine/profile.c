@@ -81,7 +81,7 @@ static const key_spec key_specs[] = {
     {"name", VT_NAME, NULL, 0, 0},
     {"description", VT_TEXT, NULL, 0, 0},
     {"extension", VT_WORD, NULL, 0, 0},
-    {"container", VT_CHOICE, "mp3|ogg|flac|wav|aiff|raw|mp4", 0, 0},
+    {"container", VT_CHOICE, "mp3|ogg|flac|wav|aiff|raw|m4a|adts", 0, 0},
     {"codec", VT_CHOICE, "mp3|opus|vorbis|flac|pcm|aac", 0, 0},
     {"sample_rate", VT_UINT_SOURCE, NULL, 1000, 768000},
     {"channels", VT_UINT_SOURCE, NULL, 1, 32},
@@ -115,6 +115,13 @@ static const key_spec key_specs[] = {
     {"device.containers", VT_LIST_WORD, NULL, 0, 0},
     {"device.codecs", VT_LIST_WORD, NULL, 0, 0},
     {"device.mpeg_versions", VT_LIST_CHOICE, "1|2|2.5", 0, 0},
+    /* AAC: audio object types by name (14496-3 1.5.1.1: 1 main, 2 lc,
+     * 3 ssr, 4 ltp; he = SBR (5), hev2 = PS (29)), the rates an AAC stream
+     * may have when they differ from device.sample_rates, and the
+     * top-level MP4 boxes the player accepts. */
+    {"device.aac_profiles", VT_LIST_CHOICE, "main|lc|ssr|ltp|he|hev2", 0, 0},
+    {"device.aac_sample_rates", VT_LIST_UINT, NULL, 1000, 768000},
+    {"device.mp4_boxes", VT_LIST_WORD, NULL, 0, 0},
     {"device.sample_rates", VT_LIST_UINT, NULL, 1000, 768000},
     {"device.channels_max", VT_UINT, NULL, 1, 32},
     {"device.bitrate_min_kbps", VT_UINT, NULL, 1, 2000},
@@ -417,7 +424,7 @@ static const char *default_extension(const char *codec)
 static const char *default_container(const char *codec)
 {
     static const char *const map[][2] = {{"mp3", "mp3"},  {"opus", "ogg"}, {"vorbis", "ogg"},
-                                         {"flac", "flac"}, {"pcm", "wav"}, {"aac", "mp4"}};
+                                         {"flac", "flac"}, {"pcm", "wav"}, {"aac", "m4a"}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i][0], codec) == 0)
             return map[i][1];
@@ -436,8 +443,10 @@ static int container_fits(const char *container, const char *codec)
     if (strcmp(codec, "pcm") == 0)
         return strcmp(container, "wav") == 0 || strcmp(container, "aiff") == 0 ||
                strcmp(container, "raw") == 0;
+    /* One name for the MP4 family: "m4a", the muxer's (ISO base media
+     * with an 'M4A ' brand and iTunes tags); "adts" for raw AAC frames. */
     if (strcmp(codec, "aac") == 0)
-        return strcmp(container, "mp4") == 0;
+        return strcmp(container, "m4a") == 0 || strcmp(container, "adts") == 0;
     return 0;
 }
 
@@ -488,7 +497,7 @@ static segue_status check_profile(segue_profile *p, parse_error *pe, unsigned la
     p->description = d ? d : "";
     p->container = container ? container : default_container(codec);
     const char *ext = entry_get(p, "extension", NULL);
-    p->extension = ext ? ext : default_extension(codec);
+    p->extension = ext ? ext : strcmp(p->container, "adts") == 0 ? "aac" : default_extension(codec);
     return SEGUE_OK;
 }
 

@@ -14,7 +14,7 @@
  * Loudness normalisation needs the integrated loudness of the whole signal
  * before the tags (or the gain) can be known. Three routes:
  *   - late tags: the muxer reserves room for the loudness tags and rewrites
- *     them at finish (mp3, flac, ogg on a seekable sink); one pass, the
+ *     them at finish (mp3, flac, ogg, m4a on a seekable sink); one pass, the
  *     meter runs while encoding;
  *   - first pass: decode the (trimmed) input once through trim/mix/gain/
  *     fades into the meter, seek the decoder back, then encode with the

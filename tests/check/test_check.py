@@ -14,6 +14,11 @@ usage: test_check.py SEGUE FIXTURES_PSP_DIR WORK_DIR
    untested (pcm_bits, bitrate, filename_length) fire alone.
 4. The CLI contract: text output, several files at once, unknown device
    (69, known devices listed), usage errors (64), --help, a missing file.
+5. AAC (made at test time with ffmpeg and mutagen): AAC-LC in M4A at
+   44.1/48 kHz plays; AAC at 32 kHz, HE-AAC (the object type patched in the
+   esds), a fragmented file, ADTS, a PNG or oversized cover each give the
+   expected rule; with the aac encoder in the build, `segue convert
+   --profile psp` fixes every one of them.
 """
 import json
 import os
@@ -174,6 +179,116 @@ def cli_contract():
           "--profile-file" in p.stdout and "69" in p.stdout, "--help: %d %r" % (p.returncode, p.stdout))
 
 
+def ffmpeg(*args):
+    p = subprocess.run(["ffmpeg", "-v", "error", "-y"] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError("ffmpeg %r: %s" % (args, p.stderr))
+
+
+def patch_object_type(path, aot):
+    """Rewrites the audio object type (the first 5 bits of the
+    AudioSpecificConfig in the esds) in place, sizes unchanged."""
+    data = bytearray(open(path, "rb").read())
+    at = data.find(b"esds")
+    assert at > 0
+    o = at + 8  # type, version/flags
+    def descr(o, tag):
+        assert data[o] == tag, "descriptor %d at %d" % (tag, o)
+        o += 1
+        n = 0
+        for _ in range(4):
+            b = data[o]
+            o += 1
+            n = n << 7 | (b & 0x7F)
+            if not b & 0x80:
+                break
+        return o, n
+    o, _ = descr(o, 3)
+    o += 3
+    o, _ = descr(o, 4)
+    o, _ = descr(o + 13, 5)
+    data[o] = (aot << 3) | (data[o] & 7)
+    open(path, "wb").write(bytes(data))
+
+
+def aac_cases():
+    if not shutil.which("ffmpeg"):
+        print("skipped AAC cases: ffmpeg not installed")
+        return
+    d = os.path.join(WORK, "aac")
+    os.makedirs(d)
+    src = os.path.join(d, "src.wav")
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=1", "-ac", "2", src)
+    def m4a(name, *args):
+        out = os.path.join(d, name)
+        ffmpeg("-i", src, *args, out)
+        return out
+    cases = [
+        (m4a("lc_44k.m4a", "-c:a", "aac", "-b:a", "128k"), set(), set()),
+        (m4a("lc_48k.m4a", "-ar", "48000", "-c:a", "aac", "-b:a", "128k"), set(), set()),
+        (m4a("lc_32k.m4a", "-ar", "32000", "-c:a", "aac"), {"sample_rate"}, set()),
+        (m4a("fragmented.m4a", "-c:a", "aac", "-movflags", "frag_keyframe+empty_moov",
+             "-frag_duration", "200000"), {"mp4_boxes"}, set()),
+        (m4a("adts.aac", "-c:a", "aac", "-f", "adts"), {"container"}, set()),
+        (m4a("surround_6ch.m4a", "-ac", "6", "-c:a", "aac"), {"channels"}, set()),
+    ]
+    he = m4a("he_aac.m4a", "-c:a", "aac", "-b:a", "64k")
+    patch_object_type(he, 5)
+    cases.append((he, {"aac_profile"}, set()))
+    try:
+        from mutagen.mp4 import MP4, MP4Cover
+    except ImportError:
+        MP4 = None
+        print("skipped AAC cover cases: no mutagen")
+    if MP4:
+        for name, size, fmt, warn in (("png_cover.m4a", "16x16", "png", "picture_format"),
+                                      ("big_cover.m4a", "600x600", "mjpeg", "picture_size"),
+                                      ("good_cover.m4a", "300x300", "mjpeg", None)):
+            f = m4a(name, "-c:a", "aac")
+            pic = os.path.join(d, name + ".img")
+            ffmpeg("-f", "lavfi", "-i", "color=c=red:s=" + size, "-frames:v", "1", "-c:v", fmt,
+                   "-f", "image2", pic)
+            t = MP4(f)
+            t["covr"] = [MP4Cover(open(pic, "rb").read(),
+                                  MP4Cover.FORMAT_PNG if fmt == "png" else MP4Cover.FORMAT_JPEG)]
+            t["\xa9nam"] = ["title"]
+            t.save()
+            cases.append((f, set(), {warn} if warn else set()))
+    for path, want_fail, want_warn in cases:
+        rc, obj = check_json(path)
+        if obj is None:
+            continue
+        fails, warns = rule_sets(obj)
+        check(fails == want_fail and warns == want_warn and obj["plays"] == (not want_fail) and
+              rc == (1 if want_fail else 0),
+              "%s: fail %s warn %s exit %d (want fail %s warn %s)" % (os.path.basename(path), sorted(fails),
+                                                                      sorted(warns), rc, sorted(want_fail),
+                                                                      sorted(want_warn)))
+        if "aac_profile" in fails:
+            msg = [f["message"] for f in obj["findings"] if f["rule"] == "aac_profile"][0]
+            remedy = [f["remedy"] for f in obj["findings"] if f["rule"] == "aac_profile"][0]
+            check("HE-AAC" in msg and "lc" in msg and remedy == "none",
+                  "aac_profile: %r remedy %r (segue cannot decode HE-AAC to convert it)" % (msg, remedy))
+    # The fix: with the aac encoder, --profile psp makes each file play.
+    probe = os.path.join(d, "probe.m4a")
+    p = run("convert", src, probe, "--profile", "psp")
+    if p.returncode == 69 and "no aac encoder in this build" in p.stderr:
+        check(not os.path.exists(probe), "a refused conversion left %s" % probe)
+        print("skipped the AAC fix: no aac encoder in this build")
+        return
+    check(p.returncode == 0, "convert --profile psp: %d %r" % (p.returncode, p.stderr))
+    for path, want_fail, want_warn in cases:
+        if "aac_profile" in want_fail:
+            continue  # segue does not decode HE-AAC: nothing to convert from
+        out = os.path.join(d, "fixed_" + os.path.basename(path).rsplit(".", 1)[0] + ".m4a")
+        p = run("convert", path, out, "--profile", "psp")
+        check(p.returncode == 0, "convert %s --profile psp: %d %r" % (path, p.returncode, p.stderr))
+        rc, obj = check_json(out)
+        check(rc == 0 and obj is not None and not obj["findings"],
+              "%s converted with psp still has findings: %r" % (path, obj and obj["findings"]))
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
@@ -181,6 +296,7 @@ def main():
     cli_contract()
     profile_file_overrides()
     the_fix_works(rows)
+    aac_cases()
     if failures:
         print("%d check(s) failed" % len(failures))
         return 1

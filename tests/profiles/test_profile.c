@@ -16,6 +16,7 @@
 #include <segue/segue.h>
 #include <segue/profile.h>
 
+#include "engine/device_check.h"
 #include "engine/profile_data.h"
 
 #define MINIMAL "name = t\ncodec = mp3\n"
@@ -58,7 +59,7 @@ static void test_minimal_and_defaults(void **state)
     (void)state;
     static const char *const codecs[][3] = {{"mp3", "mp3", "mp3"},    {"opus", "opus", "ogg"},
                                             {"vorbis", "ogg", "ogg"}, {"flac", "flac", "flac"},
-                                            {"pcm", "wav", "wav"},    {"aac", "m4a", "mp4"}};
+                                            {"pcm", "wav", "wav"},    {"aac", "m4a", "m4a"}};
     for (size_t i = 0; i < sizeof codecs / sizeof codecs[0]; i++) {
         char text[128];
         snprintf(text, sizeof text, "name = t\ncodec = %s\n", codecs[i][0]);
@@ -187,6 +188,35 @@ static void test_value_errors(void **state)
     parse_fails("name = -t\ncodec = mp3\n", 1, "is not a name");
     parse_fails("name = t_1\ncodec = mp3\n", 1, "is not a name");
     parse_fails("name = t\ncodec = mp4\n", 2, "not one of");
+    /* One name for the MP4 family: "m4a" (the muxer's); "mp4" is refused. */
+    parse_fails("name = t\ncodec = aac\ncontainer = mp4\n", 3, "not one of");
+    parse_fails("name = t\ncodec = mp3\ncontainer = m4a\n", 3, "m4a cannot carry codec mp3");
+    parse_fails("name = t\ncodec = opus\ncontainer = adts\n", 3, "adts cannot carry codec opus");
+    parse_fails("name = t\ncodec = aac\ntags = id3v2.3\n", 3, "id3v2.3 needs codec mp3");
+    parse_fails("name = t\ncodec = aac\ndevice.aac_profiles = lc sbr\n", 3, "'sbr' is not one of");
+}
+
+/* AAC: m4a by default, adts on request with the .aac extension. */
+static void test_aac_containers(void **state)
+{
+    (void)state;
+    segue_profile *p = parse_ok("name = t\ncodec = aac\ncontainer = adts\n");
+    assert_string_equal(segue_profile_extension(p), "aac");
+    segue_transcode_config cfg;
+    segue_transcode_config_default(&cfg);
+    assert_int_equal(segue_profile_apply(p, 44100, &cfg), SEGUE_OK);
+    assert_string_equal(cfg.encoder.container, "adts");
+    assert_string_equal(cfg.encoder.codec, "aac");
+    segue_profile_destroy(p);
+    p = parse_ok("name = t\ncodec = aac\nrate_control = vbr\nquality = 4\n"
+                 "device.aac_profiles = lc he\ndevice.aac_sample_rates = 44100 48000\n"
+                 "device.mp4_boxes = ftyp moov mdat free\n");
+    segue_transcode_config_default(&cfg);
+    assert_int_equal(segue_profile_apply(p, 44100, &cfg), SEGUE_OK);
+    assert_string_equal(cfg.encoder.container, "m4a");
+    assert_int_equal(cfg.encoder.rate_control, SEGUE_RC_VBR);
+    assert_true(cfg.encoder.quality == 4.0f);
+    segue_profile_destroy(p);
 }
 
 static void test_limits(void **state)
@@ -443,7 +473,9 @@ static void test_builtins(void **state)
     size_t count = segue_profile_count();
     assert_int_equal(count, segue_builtin_profile_source_count);
     static const char *const required[] = {"psp-mp3",      "store-mp3-320", "store-mp3-v0",
-                                           "web-opus-128", "archive-flac",  "preview-mp3"};
+                                           "web-opus-128", "archive-flac",  "preview-mp3",
+                                           "psp",          "psp-video-audio", "itunes-plus",
+                                           "store-aac-128"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         assert_non_null(segue_profile_find(required[i]));
     assert_null(segue_profile_find("no-such-profile"));
@@ -545,6 +577,47 @@ static void test_builtin_settings(void **state)
     assert_int_equal(cfg.encoder.rate_control, SEGUE_RC_VBR);
     assert_true(cfg.encoder.quality == 0.0f);
 
+    /* The AAC profiles: codec, container, rate, channels, rate control. */
+    static const struct {
+        const char *name;
+        uint32_t rate, channels, kbps;
+        segue_rate_control rc;
+    } aac[] = {
+        {"psp", 44100, 2, 128, SEGUE_RC_CBR},
+        {"psp-video-audio", 48000, 2, 128, SEGUE_RC_CBR},
+        {"itunes-plus", 44100, 0, 256, SEGUE_RC_VBR},
+        {"store-aac-128", 44100, 0, 128, SEGUE_RC_CBR},
+    };
+    for (size_t i = 0; i < sizeof aac / sizeof aac[0]; i++) {
+        const segue_profile *p = segue_profile_find(aac[i].name);
+        assert_non_null(p);
+        segue_transcode_config_default(&cfg);
+        assert_int_equal(segue_profile_apply(p, 96000, &cfg), SEGUE_OK);
+        assert_string_equal(cfg.encoder.codec, "aac");
+        assert_string_equal(cfg.encoder.container, "m4a");
+        assert_string_equal(segue_profile_extension(p), "m4a");
+        assert_int_equal(cfg.encoder.sample_rate, aac[i].rate);
+        assert_int_equal(cfg.encoder.channels, aac[i].channels);
+        assert_int_equal(cfg.encoder.bitrate, aac[i].kbps * 1000);
+        assert_int_equal(cfg.encoder.rate_control, aac[i].rc);
+    }
+    /* psp: the PSP's whole device description (first by name among the
+     * psp profiles), AAC-LC only, baseline JPEG art, FAT names. */
+    const segue_profile *pspaac = segue_profile_find("psp");
+    segue_transcode_config_default(&cfg);
+    assert_int_equal(segue_profile_apply(pspaac, 44100, &cfg), SEGUE_OK);
+    assert_int_equal(cfg.picture_jpeg_only, 1);
+    assert_int_equal(cfg.picture_max_width, 480);
+    assert_string_equal(segue_profile_get(pspaac, "device"), "psp");
+    assert_string_equal(segue_profile_get(pspaac, "filename_charset"), "fat");
+    assert_string_equal(segue_profile_get(pspaac, "device.aac_profiles"), "lc");
+    assert_string_equal(segue_profile_get(pspaac, "device.aac_sample_rates"), "44100 48000");
+    assert_string_equal(segue_profile_get(pspaac, "device.containers"), "mp3 m4a");
+    assert_string_equal(segue_profile_get(pspaac, "device.codecs"), "mp3 aac");
+    const segue_profile *devs[8];
+    assert_true(segue_device_find_builtin("psp", devs, 8) >= 2);
+    assert_ptr_equal(devs[0], pspaac);
+
     const segue_profile *s320 = segue_profile_find("store-mp3-320");
     segue_transcode_config_default(&cfg);
     assert_int_equal(segue_profile_apply(s320, 44100, &cfg), SEGUE_OK);
@@ -600,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_digest),
         cmocka_unit_test(test_builtins),
         cmocka_unit_test(test_builtin_settings),
+        cmocka_unit_test(test_aac_containers),
     };
     return cmocka_run_group_tests(tests, fresh_group_setup, NULL);
 }

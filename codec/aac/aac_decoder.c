@@ -16,8 +16,10 @@
  * sample_rate. HE-AAC signalled in the ASC (object type 5 or 29, or the
  * explicit 0x2b7 sync extension with SBR present) is refused at init with
  * SEGUE_ERR_UNSUPPORTED "unsupported: HE-AAC (SBR)"; implicit SBR (an
- * EXT_SBR_DATA fill element, 4.5.2.8.2) is refused the same way by the
- * first packet that carries it, never decoded band-limited.
+ * EXT_SBR_DATA fill element, 4.5.2.8.2) in the first packet is refused the
+ * same way, never decoded band-limited; after a packet has decoded as LC
+ * (not undone by reset), SBR data is skipped like any fill element and the
+ * LC core is output.
  * One packet = one raw_data_block (4.4.2.1; ADTS header and CRC stripped).
  * decode outputs 1024 interleaved float frames, 1.0 = full scale (the
  * spec's 16-bit sample value / 32768), encoder delay not removed, in WAVE
@@ -33,12 +35,16 @@
  * Damage: a raw_data_block with an impossible field (reserved codebook 12,
  * sections or pulses past max_sfb, scalefactor out of 0..255, escape longer
  * than 8191, TNS order above 12/7, a missing channel element, bits past the
- * end of the packet...) is SEGUE_ERR_CORRUPT with a detail in strict mode.
- * Otherwise the channels not yet decoded in that frame output the tail of
+ * end of the packet...) or an element this LC decoder does not implement
+ * (a coupling channel element, Main prediction, SSR gain control) is
+ * SEGUE_ERR_CORRUPT with a detail in strict mode. Otherwise the packet is
+ * concealed: the channels not yet decoded in that frame output the tail of
  * the previous frame's overlap (a fade to silence) and restart, and decode
- * returns SEGUE_OK: the stream keeps going.
+ * returns SEGUE_CODEC_CONCEALED with the detail "aac: <what> in packet N"
+ * (N counts the packets from init, 1 first): the stream keeps going and the
+ * core counts the packet.
  *
- * Memory: sizeof(aac_state) = 40 736 bytes on x86_64, 40 704 on mipsel (the
+ * Memory: sizeof(aac_state) = 40 744 bytes on x86_64, 40 708 on mipsel (the
  * budget is 48 KiB for stereo; tests/aac/aac_unit.c checks it); mono and
  * stereo allocate nothing. More than two channels allocate one block at init
  * of channels * 2 * 4096 bytes (overlap + output; 64 KiB for 8 channels).
@@ -274,6 +280,7 @@ typedef struct aac_state {
     uint8_t prev_shape[MAX_CH];
     uint8_t done[MAX_CH];
     unsigned long long frame_no;
+    int lc_seen; /* a packet decoded without SBR data (kept by reset) */
     float *overlap; /* [channels][1024] */
     float *pcm;     /* [1024][channels] */
     void *ext;      /* the allocation of more than two channels */
@@ -1013,9 +1020,10 @@ static segue_status decode_block(aac_state *s, const uint8_t *data, size_t size,
             break;
         }
         case ID_CCE:
-            return segue_error_set(err, SEGUE_ERR_UNSUPPORTED,
-                                   "aac: coupling_channel_element not supported (packet %llu)",
-                                   s->frame_no);
+            /* Coupling (4.4.2.1 coupling_channel_element) is not
+             * implemented and LC encoders do not use it: in a stream the
+             * AudioSpecificConfig calls LC, one is taken for damage. */
+            return corrupt(s, err, "coupling_channel_element (not supported)");
         case ID_DSE: {
             br_read(&br, 4);
             unsigned align = br_read(&br, 1), count = br_read(&br, 8);
@@ -1048,7 +1056,12 @@ static segue_status decode_block(aac_state *s, const uint8_t *data, size_t size,
             if (count) {
                 size_t start = br_tell(&br);
                 unsigned type = br_read(&br, 4);
-                if (type == EXT_SBR_DATA || type == EXT_SBR_DATA_CRC)
+                /* Implicit SBR signalling (4.5.2.8.2): SBR data in the first
+                 * packet makes this an HE-AAC stream, which is refused rather
+                 * than played band-limited at half rate; once the stream has
+                 * decoded as LC, SBR data is a fill element like any other and
+                 * the LC core is what comes out. */
+                if ((type == EXT_SBR_DATA || type == EXT_SBR_DATA_CRC) && !s->lc_seen)
                     return segue_error_set(err, SEGUE_ERR_UNSUPPORTED,
                                            "unsupported: HE-AAC (SBR)");
                 br_seek(&br, start + 8u * count);
@@ -1232,29 +1245,38 @@ static segue_status aac_decode(void *priv, const segue_packet *pkt, const float 
     memset(&local, 0, sizeof local);
     segue_status st = pkt->data ? decode_block(s, pkt->data, pkt->size, &local)
                                 : corrupt(s, &local, "no data");
-    if (st < 0) {
-        if (s->strict || st == SEGUE_ERR_UNSUPPORTED) {
-            segue_error_set(err, st, "%s", local.detail);
-            return st;
-        }
-        /* Concealment: channels not decoded fade out with the previous
-         * frame's overlap, then restart from silence. */
-        unsigned n = s->channels;
-        for (unsigned c = 0; c < n; c++) {
-            if (s->done[c])
-                continue;
-            float *ov = s->overlap + c * FRAME;
-            for (unsigned i = 0; i < FRAME; i++)
-                s->pcm[i * n + c] = ov[i];
-            memset(ov, 0, FRAME * sizeof(float));
-            s->prev_shape[c] = 0;
-        }
-    }
     size_t nf = FRAME;
     if (pkt->frames && pkt->frames < nf)
         nf = pkt->frames;
+    if (st == SEGUE_OK) {
+        s->lc_seen = 1;
+        *frames = nf;
+        return SEGUE_OK;
+    }
+    if (st == SEGUE_ERR_UNSUPPORTED) {
+        segue_error_set(err, st, "%s", local.detail);
+        return st;
+    }
+    if (s->strict) {
+        segue_error_set(err, SEGUE_ERR_CORRUPT, "%s", local.detail);
+        return SEGUE_ERR_CORRUPT;
+    }
+    /* Concealment: channels not decoded fade out with the previous frame's
+     * overlap, then restart from silence; the channels decoded before the
+     * damage keep their samples. */
+    unsigned n = s->channels;
+    for (unsigned c = 0; c < n; c++) {
+        if (s->done[c])
+            continue;
+        float *ov = s->overlap + c * FRAME;
+        for (unsigned i = 0; i < FRAME; i++)
+            s->pcm[i * n + c] = ov[i];
+        memset(ov, 0, FRAME * sizeof(float));
+        s->prev_shape[c] = 0;
+    }
     *frames = nf;
-    return SEGUE_OK;
+    /* local.detail names the damage and the packet ("aac: ... in packet N"). */
+    return segue_error_set(err, SEGUE_CODEC_CONCEALED, "%s", local.detail);
 }
 
 static void aac_reset(void *priv)

@@ -146,16 +146,8 @@ static void br_init(bitreader *br, const uint8_t *data, size_t size)
     br->avail = 0;
 }
 
-static void br_refill_slow(bitreader *br)
-{
-    while (br->avail < 56) {
-        uint64_t b = br->next < br->size ? br->data[br->next] : 0u;
-        br->cache |= b << (56u - br->avail);
-        br->next++;
-        br->avail += 8;
-    }
-}
-
+/* Inline whole (the tail loop too), so that a bitreader copied into a
+ * local stays in registers in the spectral loops. */
 AAC_INLINE void br_refill(bitreader *br)
 {
     if (br->next + 8 <= br->size) {
@@ -163,7 +155,12 @@ AAC_INLINE void br_refill(bitreader *br)
         br->next += (63u - br->avail) >> 3;
         br->avail |= 56u;
     } else {
-        br_refill_slow(br);
+        while (br->avail < 56) {
+            uint64_t b = br->next < br->size ? br->data[br->next] : 0u;
+            br->cache |= b << (56u - br->avail);
+            br->next++;
+            br->avail += 8;
+        }
     }
 }
 
@@ -598,7 +595,7 @@ static segue_status read_tns(aac_state *s, bitreader *br, aac_ics *ics, segue_er
 /* 4.6.3.3: escape_sequence after a codebook 11 value of 16: N ones, a
  * zero, N + 4 bits w; the value is 2^(N + 4) + w. N above 8 (a value above
  * 8191) is damage: -1. */
-static int read_escape(bitreader *br)
+AAC_INLINE int read_escape(bitreader *br)
 {
     br_refill(br);
     unsigned n = 0;
@@ -608,14 +605,16 @@ static int read_escape(bitreader *br)
             return -1;
     }
     br_consume(br, 1);
-    return (int)((1u << (n + 4)) + br_read(br, n + 4));
+    /* At most 9 + 1 bits consumed since the refill: 12 more are there. */
+    int v = (int)((1u << (n + 4)) + (unsigned)(br->cache >> (60u - n)));
+    br_consume(br, n + 4);
+    return v;
 }
 
 /* The sign bits of an entry whose signs did not fit in its table index
  * (one per nonzero value, in order, 4.6.3.3): the entry with them applied.
- * At least 20 bits are valid in the cache (a refill, then at most 16 bits
- * of codeword). */
-static uint32_t apply_signs(bitreader *br, uint32_t e, unsigned dim)
+ * The cache holds them (see spectral_band). */
+AAC_INLINE uint32_t apply_signs(bitreader *br, uint32_t e, unsigned dim)
 {
     unsigned nz = (e >> 8) & 7u, width = dim == 4 ? 4u : 6u;
     unsigned signs = (unsigned)(br->cache >> (64u - nz));
@@ -639,40 +638,69 @@ AAC_INLINE int spec_value(uint32_t e, unsigned dim, unsigned j)
     return (int)(v ^ top) - (int)top;
 }
 
-/* One band of one window: each codeword's values with their signs; for
- * book 11 (`esc`) the escapes after them. `dim` and `esc` are constants at
- * each call, so each shape gets its own loop. Returns -1 on a bad escape. */
+/* One codeword and its signs (no refill: the caller's leaves room), for
+ * book 11 its escapes; the values into q[0..dim). Returns -1 on a bad
+ * escape. */
+AAC_INLINE int spectral_codeword(bitreader *br, const uint32_t *lut, int16_t *q, unsigned dim,
+                                 int esc)
+{
+    uint32_t e = lut[br->cache >> (64 - AAC_HUFF_LUT_BITS)];
+    if (AAC_UNLIKELY(e & AAC_HUFF_SUB)) {
+        br_consume(br, AAC_HUFF_LUT_BITS);
+        e = lut[(e >> 8) + (uint32_t)(br->cache >> (64u - (e & 0x1fu)))];
+    }
+    br_consume(br, e & 0x1fu);
+    if (AAC_UNLIKELY(e & AAC_HUFF_SIGNS))
+        e = apply_signs(br, e, dim);
+    int v[4];
+    for (unsigned j = 0; j < dim; j++)
+        v[j] = spec_value(e, dim, j);
+    if (esc && AAC_UNLIKELY(v[0] == 16 || v[0] == -16 || v[1] == 16 || v[1] == -16)) {
+        for (unsigned j = 0; j < 2; j++) {
+            if (v[j] == 16 || v[j] == -16) {
+                int x = read_escape(br);
+                if (x < 0)
+                    return -1;
+                v[j] = v[j] < 0 ? -x : x;
+            }
+        }
+        br_refill(br);
+    }
+    for (unsigned j = 0; j < dim; j++)
+        q[j] = (int16_t)v[j];
+    return 0;
+}
+
+/* One band of one window, two codewords per refill: a codeword with its
+ * signs is at most 20 bits (16 + 4, book 3), so the 56 bits after a refill
+ * hold two, and the four sign bits of a pending entry. A band holds an even
+ * number of pairs (widths are multiples of 4) but maybe an odd number of
+ * quads. `dim` and `esc` are constants at each call, so each shape gets its
+ * own loop. Returns -1 on a bad escape. */
 AAC_INLINE int spectral_band(bitreader *br, const uint32_t *lut, int16_t *q, unsigned k,
                              unsigned end, unsigned dim, int esc)
 {
-    for (; k < end; k += dim) {
-        uint32_t e = huff_entry(br, lut);
-        if (AAC_UNLIKELY(e & AAC_HUFF_SIGNS))
-            e = apply_signs(br, e, dim);
-        int v[4];
-        for (unsigned j = 0; j < dim; j++)
-            v[j] = spec_value(e, dim, j);
-        if (esc && AAC_UNLIKELY(v[0] == 16 || v[0] == -16 || v[1] == 16 || v[1] == -16)) {
-            for (unsigned j = 0; j < 2; j++) {
-                if (v[j] == 16 || v[j] == -16) {
-                    int x = read_escape(br);
-                    if (x < 0)
-                        return -1;
-                    v[j] = v[j] < 0 ? -x : x;
-                }
-            }
-        }
-        for (unsigned j = 0; j < dim; j++)
-            q[k + j] = (int16_t)v[j];
+    for (; k + 2 * dim <= end; k += 2 * dim) {
+        br_refill(br);
+        if (spectral_codeword(br, lut, q + k, dim, esc) < 0 ||
+            spectral_codeword(br, lut, q + k + dim, dim, esc) < 0)
+            return -1;
+    }
+    if (k < end) {
+        br_refill(br);
+        if (spectral_codeword(br, lut, q + k, dim, esc) < 0)
+            return -1;
     }
     return 0;
 }
 
 /* 4.4.2.7 spectral_data into s->q (window w's line k at w * 128 + k). The
  * lookup tables give each codeword's values, signs applied (aac_tables.h). */
-static segue_status read_spectral(aac_state *s, bitreader *br, const aac_ics *ics,
+static segue_status read_spectral(aac_state *s, bitreader *br_in, const aac_ics *ics,
                                   segue_error *err)
 {
+    /* A local copy the compiler can keep in registers. */
+    bitreader local = *br_in, *br = &local;
     memset(s->q, 0, sizeof s->q);
     unsigned w0 = 0;
     for (unsigned g = 0; g < ics->num_groups; g++) {
@@ -699,6 +727,7 @@ static segue_status read_spectral(aac_state *s, bitreader *br, const aac_ics *ic
         }
         w0 += ics->group_len[g];
     }
+    *br_in = local;
     return SEGUE_OK;
 }
 

@@ -785,8 +785,11 @@ static void dequantise(aac_state *s, const aac_ics *ics, float *spec)
                     float energy = noise_fill(&s->random_state, spec + off, width);
                     /* 2^(nrg / 4) in 1.0 = full scale units (see aac_sf_gain). */
                     float scale = exp2f(0.25f * (float)ics->sf[idx]) / (32768.0f * sqrtf(energy));
-                    for (unsigned k = 0; k < width; k++)
-                        spec[off + k] *= scale;
+                    /* Pointer and count in size_t so the compiler sees a
+                     * contiguous run and vectorises it. */
+                    float *x = spec + off;
+                    for (size_t k = 0; k < width; k++)
+                        x[k] *= scale;
                 } else {
                     s->dsp->aac_dequant(spec + off, s->q + off, width, aac_sf_gain[ics->sf[idx]]);
                 }
@@ -948,17 +951,19 @@ static void apply_stereo(aac_state *s)
                 if (s->ms_used[idx])
                     scale = -scale;
                 for (unsigned win = 0; win < l->group_len[g]; win++) {
-                    unsigned off = (w0 + win) * 128u;
-                    for (unsigned k = start; k < end; k++)
-                        sr[off + k] = sl[off + k] * scale;
+                    size_t off = (w0 + win) * 128u;
+                    s->dsp->scale_f32(sr + off + start, sl + off + start, scale, end - start);
                 }
             } else if (s->ms_used[idx] && bl < NOISE_HCB && bt < NOISE_HCB) {
                 for (unsigned win = 0; win < l->group_len[g]; win++) {
-                    unsigned off = (w0 + win) * 128u;
-                    for (unsigned k = start; k < end; k++) {
-                        float m = sl[off + k], d = sr[off + k];
-                        sl[off + k] = m + d;
-                        sr[off + k] = m - d;
+                    /* Distinct restrict pointers and a size_t count: a loop
+                     * the compiler vectorises. */
+                    float *restrict pl = sl + (w0 + win) * 128u + start;
+                    float *restrict pr = sr + (w0 + win) * 128u + start;
+                    for (size_t k = 0, n = end - start; k < n; k++) {
+                        float m = pl[k], d = pr[k];
+                        pl[k] = m + d;
+                        pr[k] = m - d;
                     }
                 }
             }

@@ -1,7 +1,8 @@
 /*
- * simd/x86/dsp_aac_x86.h - 128-bit parts shared by dsp_aac_sse2.c and
- * dsp_aac_avx2.c (static inline: each file compiles them with its own ISA
- * flags). Included only by those files.
+ * simd/x86/dsp_aac_x86.h - 128-bit IMDCT parts of dsp_aac_sse2.c (static
+ * inline, compiled with the including file's ISA flags; dsp_aac_avx2.c
+ * includes it for the common headers and has its own 8-wide IMDCT).
+ * Included only by those files.
  *
  * Same operations in the same order per element as simd/dsp_aac_scalar.c,
  * separate multiplies and adds (no -mfma in either file), so the results

@@ -299,7 +299,7 @@ def spectral_entry(book, index, bits_after, avail):
             assert -32 <= v < 32
             e |= (v & 63) << (26 - 6 * i)
     if pending:
-        e |= 0x20 | (pending << 8)
+        e |= 0x80 | (pending << 8)
     return e, extra
 
 
@@ -309,9 +309,10 @@ def build_lut(book, entry):
     entry(index, bits_after, avail) -> (value bits, extra length): the entry
     of a codeword followed by `avail` known bits `bits_after` (the rest of
     the table index). Entry e (uint32): bit 6 clear: a codeword (with its
-    extra bits) of e & 0x1f bits counted from where this table's bits start,
-    the rest of e as entry() made it; bit 6 set: the codeword is longer,
-    skip LUT_BITS and look up the next e & 0x1f bits in the table at offset
+    extra bits) of e & 0x3f bits (bit 5 is always clear, so a shift by e
+    masked to 6 bits consumes it) counted from where this table's bits
+    start, the rest of e as entry() made it (bit 7: signs pending); bit 6
+    set: the codeword is longer, skip LUT_BITS and look up the next e & 0x1f bits in the table at offset
     e >> 8 (from the book's first entry). Entries past the end of the bits
     read index with the zeros a short read gives, which every complete code
     decodes to something."""
@@ -321,7 +322,7 @@ def build_lut(book, entry):
             shift = bits - length
             for low in range(1 << shift):
                 v, extra = entry(index, low, shift)
-                assert length + extra < 32 and not (v & 0x5f)
+                assert length + extra < 32 and not (v & 0x7f)
                 table[(code << shift) | low] = v | (length + extra)
 
     first = [None] * (1 << LUT_BITS)
@@ -401,6 +402,14 @@ def main():
             % LUT_BITS)
     o.write('const uint32_t aac_huff_lut[%d] = {\n%s\n};\n\n' % (len(luts), fmt_ints(luts, 8)))
     o.write('const uint16_t aac_huff_lut_root[12] = {%s};\n\n' % ', '.join(str(x) for x in lut_offsets))
+    # Signed v^(4/3) by the two's complement field of a spectral entry.
+    for name, bits in (('quad', 4), ('pair', 6)):
+        vals = []
+        for u in range(1 << bits):
+            v = u - (1 << bits) if u >= (1 << (bits - 1)) else u
+            vals.append(math.copysign(abs(v) ** (4.0 / 3.0), v) if v else 0.0)
+        o.write('const float aac_spec_pow43_%s[%d] = {\n%s\n};\n\n' %
+                (name, 1 << bits, fmt_floats(vals)))
     o.write('const float aac_sf_gain[256] = {\n%s\n};\n\n' %
             fmt_floats([2.0 ** ((s - 100) / 4.0) / 32768.0 for s in range(256)]))
     for n, name in ((2048, 'long'), (256, 'short')):

@@ -232,7 +232,7 @@ AAC_INLINE uint32_t huff_entry(bitreader *br, const uint32_t *lut)
         br_consume(br, AAC_HUFF_LUT_BITS);
         e = lut[(e >> 8) + (uint32_t)(br->cache >> (64u - (e & 0x1fu)))];
     }
-    br_consume(br, e & 0x1fu);
+    br_consume(br, e & 0x3fu);
     return e;
 }
 
@@ -638,36 +638,63 @@ AAC_INLINE int spec_value(uint32_t e, unsigned dim, unsigned j)
     return (int)(v ^ top) - (int)top;
 }
 
+/* Where spectral_band puts a band's values: `q` (integers, for pulse data
+ * to amend before inverse quantisation) or, fused with it (4.6.1.3), `f`
+ * = sign(v) |v|^(4/3) * gain, the same floats the dsp kernel gives. */
+typedef struct spec_out {
+    int16_t *q;
+    float *f;
+    float gain;
+    const segue_dsp *dsp;
+} spec_out;
+
 /* One codeword and its signs (no refill: the caller's leaves room), for
- * book 11 its escapes; the values into q[0..dim). Returns -1 on a bad
- * escape. */
-AAC_INLINE int spectral_codeword(bitreader *br, const uint32_t *lut, int16_t *q, unsigned dim,
-                                 int esc)
+ * book 11 its escapes; the values to line k of `out` (`fused`: floats).
+ * Returns -1 on a bad escape. */
+AAC_INLINE int spectral_codeword(bitreader *br, const uint32_t *lut, const spec_out *out,
+                                 unsigned k, unsigned dim, int esc, int fused)
 {
     uint32_t e = lut[br->cache >> (64 - AAC_HUFF_LUT_BITS)];
     if (AAC_UNLIKELY(e & AAC_HUFF_SUB)) {
         br_consume(br, AAC_HUFF_LUT_BITS);
         e = lut[(e >> 8) + (uint32_t)(br->cache >> (64u - (e & 0x1fu)))];
     }
-    br_consume(br, e & 0x1fu);
+    br_consume(br, e & 0x3fu);
     if (AAC_UNLIKELY(e & AAC_HUFF_SIGNS))
         e = apply_signs(br, e, dim);
-    int v[4];
-    for (unsigned j = 0; j < dim; j++)
-        v[j] = spec_value(e, dim, j);
-    if (esc && AAC_UNLIKELY(v[0] == 16 || v[0] == -16 || v[1] == 16 || v[1] == -16)) {
-        for (unsigned j = 0; j < 2; j++) {
-            if (v[j] == 16 || v[j] == -16) {
-                int x = read_escape(br);
-                if (x < 0)
-                    return -1;
-                v[j] = v[j] < 0 ? -x : x;
+    if (esc) {
+        int v0 = spec_value(e, 2, 0), v1 = spec_value(e, 2, 1);
+        if (AAC_UNLIKELY(v0 == 16 || v0 == -16 || v1 == 16 || v1 == -16)) {
+            int v[2] = {v0, v1};
+            for (unsigned j = 0; j < 2; j++) {
+                if (v[j] == 16 || v[j] == -16) {
+                    int x = read_escape(br);
+                    if (x < 0)
+                        return -1;
+                    v[j] = v[j] < 0 ? -x : x;
+                }
             }
+            br_refill(br);
+            if (!fused) {
+                out->q[k] = (int16_t)v[0];
+                out->q[k + 1] = (int16_t)v[1];
+            } else {
+                int16_t t[2] = {(int16_t)v[0], (int16_t)v[1]};
+                out->dsp->aac_dequant(out->f + k, t, 2, out->gain);
+            }
+            return 0;
         }
-        br_refill(br);
     }
-    for (unsigned j = 0; j < dim; j++)
-        q[j] = (int16_t)v[j];
+    if (!fused) {
+        for (unsigned j = 0; j < dim; j++)
+            out->q[k + j] = (int16_t)spec_value(e, dim, j);
+    } else if (dim == 4) {
+        for (unsigned j = 0; j < 4; j++)
+            out->f[k + j] = aac_spec_pow43_quad[(e >> (28u - 4u * j)) & 15u] * out->gain;
+    } else {
+        out->f[k] = aac_spec_pow43_pair[e >> 26] * out->gain;
+        out->f[k + 1] = aac_spec_pow43_pair[(e >> 20) & 63u] * out->gain;
+    }
     return 0;
 }
 
@@ -675,50 +702,64 @@ AAC_INLINE int spectral_codeword(bitreader *br, const uint32_t *lut, int16_t *q,
  * signs is at most 20 bits (16 + 4, book 3), so the 56 bits after a refill
  * hold two, and the four sign bits of a pending entry. A band holds an even
  * number of pairs (widths are multiples of 4) but maybe an odd number of
- * quads. `dim` and `esc` are constants at each call, so each shape gets its
- * own loop. Returns -1 on a bad escape. */
-AAC_INLINE int spectral_band(bitreader *br, const uint32_t *lut, int16_t *q, unsigned k,
-                             unsigned end, unsigned dim, int esc)
+ * quads. `dim`, `esc` and `fused` are constants at each call, so each shape
+ * gets its own loop. Returns -1 on a bad escape. */
+AAC_INLINE int spectral_band(bitreader *br, const uint32_t *lut, const spec_out *out,
+                             unsigned k, unsigned end, unsigned dim, int esc, int fused)
 {
     for (; k + 2 * dim <= end; k += 2 * dim) {
         br_refill(br);
-        if (spectral_codeword(br, lut, q + k, dim, esc) < 0 ||
-            spectral_codeword(br, lut, q + k + dim, dim, esc) < 0)
+        if (spectral_codeword(br, lut, out, k, dim, esc, fused) < 0 ||
+            spectral_codeword(br, lut, out, k + dim, dim, esc, fused) < 0)
             return -1;
     }
     if (k < end) {
         br_refill(br);
-        if (spectral_codeword(br, lut, q + k, dim, esc) < 0)
+        if (spectral_codeword(br, lut, out, k, dim, esc, fused) < 0)
             return -1;
     }
     return 0;
 }
 
-/* 4.4.2.7 spectral_data into s->q (window w's line k at w * 128 + k). The
- * lookup tables give each codeword's values, signs applied (aac_tables.h). */
+/* A band of book cb (1..11) in the shape its loop needs. */
+AAC_INLINE int spectral_band_cb(bitreader *br, unsigned cb, const spec_out *out, unsigned start,
+                                unsigned end, int fused)
+{
+    const uint32_t *lut = aac_huff_lut + aac_huff_lut_root[cb];
+    if (cb < 5)
+        return spectral_band(br, lut, out, start, end, 4, 0, fused);
+    if (cb < ESC_HCB)
+        return spectral_band(br, lut, out, start, end, 2, 0, fused);
+    return spectral_band(br, lut, out, start, end, 2, 1, fused);
+}
+
+/* 4.4.2.7 spectral_data (window w's line k at w * 128 + k): with
+ * `fused`, inverse quantised into spec (zeroed here; noise and intensity
+ * bands are left zero), else the integers into s->q. */
 static segue_status read_spectral(aac_state *s, bitreader *br_in, const aac_ics *ics,
-                                  segue_error *err)
+                                  float *spec, int fused, segue_error *err)
 {
     /* A local copy the compiler can keep in registers. */
     bitreader local = *br_in, *br = &local;
-    memset(s->q, 0, sizeof s->q);
+    spec_out out = {s->q, spec, 0.0f, s->dsp};
+    if (fused)
+        memset(spec, 0, FRAME * sizeof(float));
+    else
+        memset(s->q, 0, sizeof s->q);
     unsigned w0 = 0;
     for (unsigned g = 0; g < ics->num_groups; g++) {
         for (unsigned b = 0; b < ics->max_sfb; b++) {
-            unsigned cb = ics->band_type[g * ics->num_swb + b];
+            unsigned idx = g * ics->num_swb + b, cb = ics->band_type[idx];
             if (cb == ZERO_HCB || cb >= NOISE_HCB)
                 continue;
-            const uint32_t *lut = aac_huff_lut + aac_huff_lut_root[cb];
             unsigned start = ics->swb[b], end = ics->swb[b + 1];
+            out.gain = aac_sf_gain[ics->sf[idx]];
             for (unsigned win = 0; win < ics->group_len[g]; win++) {
-                int16_t *q = s->q + (w0 + win) * 128u;
-                int bad = 0;
-                if (cb < 5)
-                    spectral_band(br, lut, q, start, end, 4, 0);
-                else if (cb < ESC_HCB)
-                    spectral_band(br, lut, q, start, end, 2, 0);
-                else
-                    bad = spectral_band(br, lut, q, start, end, 2, 1);
+                unsigned base = (w0 + win) * 128u;
+                out.q = s->q + base;
+                out.f = spec + base;
+                int bad = fused ? spectral_band_cb(br, cb, &out, start, end, 1)
+                                : spectral_band_cb(br, cb, &out, start, end, 0);
                 if (bad)
                     return corrupt(s, err, "escape sequence too long");
             }
@@ -767,17 +808,20 @@ static float noise_fill(uint32_t *state, float *dst, unsigned n)
     return (e0 + e1) + (e2 + e3);
 }
 
-/* 4.6.1.3 inverse quantisation and scaling, 4.6.13.3 noise substitution:
- * s->q to spec. Intensity bands are left zero (filled by the CPE). */
-static void dequantise(aac_state *s, const aac_ics *ics, float *spec)
+/* 4.6.1.3 inverse quantisation and scaling of s->q into spec (`from_q`;
+ * else read_spectral did it), 4.6.13.3 noise substitution. Intensity bands
+ * are left zero (filled by the CPE). */
+static void dequantise(aac_state *s, const aac_ics *ics, float *spec, int from_q)
 {
-    memset(spec, 0, FRAME * sizeof(float));
+    if (from_q)
+        memset(spec, 0, FRAME * sizeof(float));
     unsigned w0 = 0;
     for (unsigned g = 0; g < ics->num_groups; g++) {
         for (unsigned b = 0; b < ics->max_sfb; b++) {
             unsigned idx = g * ics->num_swb + b, cb = ics->band_type[idx];
             unsigned start = ics->swb[b], width = ics->swb[b + 1] - start;
-            if (cb == ZERO_HCB || cb == INTENSITY_HCB || cb == INTENSITY_HCB2)
+            if (cb == ZERO_HCB || cb == INTENSITY_HCB || cb == INTENSITY_HCB2 ||
+                (!from_q && cb != NOISE_HCB))
                 continue;
             for (unsigned win = 0; win < ics->group_len[g]; win++) {
                 unsigned off = (w0 + win) * 128u + start;
@@ -790,7 +834,7 @@ static void dequantise(aac_state *s, const aac_ics *ics, float *spec)
                     float *x = spec + off;
                     for (size_t k = 0; k < width; k++)
                         x[k] *= scale;
-                } else {
+                } else if (from_q) {
                     s->dsp->aac_dequant(spec + off, s->q + off, width, aac_sf_gain[ics->sf[idx]]);
                 }
             }
@@ -836,7 +880,8 @@ static segue_status read_ics(aac_state *s, bitreader *br, aac_ics *ics, int comm
         return segue_error_set(err, SEGUE_ERR_CORRUPT,
                                "aac: gain_control_data (AAC SSR) in an LC stream, packet %llu",
                                s->frame_no);
-    if ((st = read_spectral(s, br, ics, err)) < 0)
+    /* Without pulse data the spectrum is inverse quantised as it is read. */
+    if ((st = read_spectral(s, br, ics, spec, npulse == 0, err)) < 0)
         return st;
     for (unsigned i = 0; i < npulse; i++) {
         int v = s->q[pulse_pos[i]];
@@ -845,7 +890,7 @@ static segue_status read_ics(aac_state *s, bitreader *br, aac_ics *ics, int comm
             return corrupt(s, err, "pulse amplitude above 8191");
         s->q[pulse_pos[i]] = (int16_t)v;
     }
-    dequantise(s, ics, spec);
+    dequantise(s, ics, spec, npulse != 0);
     return SEGUE_OK;
 }
 

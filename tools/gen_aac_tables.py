@@ -269,8 +269,8 @@ def spectral_entry(book, index, bits_after, avail):
 
     Values: quads as 4-bit two's complement in bits 28-31 (first), 24-27,
     20-23, 16-19; pairs as 6-bit two's complement in bits 26-31 (first) and
-    20-25; an escape of book 11 stays +-16. Pending entries also carry the
-    count of nonzero values in bits 8-10."""
+    20-25; an escape of book 11 stays +-16 and sets bit 11. Pending entries
+    also carry the count of nonzero values in bits 8-10."""
     d = spectral_digits(book, index)
     if book in SIGNED_BOOKS:
         off = 1 if BOOK_DIM[book] == 4 else 4
@@ -300,6 +300,8 @@ def spectral_entry(book, index, bits_after, avail):
             e |= (v & 63) << (26 - 6 * i)
     if pending:
         e |= 0x80 | (pending << 8)
+    if book == 11 and 16 in d:
+        e |= 0x800  # an escape follows (4.6.3.3)
     return e, extra
 
 

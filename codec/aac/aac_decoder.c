@@ -612,8 +612,9 @@ AAC_INLINE int read_escape(bitreader *br)
 }
 
 /* The sign bits of an entry whose signs did not fit in its table index
- * (one per nonzero value, in order, 4.6.3.3): the entry with them applied.
- * The cache holds them (see spectral_band). */
+ * (one per nonzero value, in order, 4.6.3.3): the entry with them applied,
+ * without branches (the signs are random). The cache holds them (see
+ * spectral_band). */
 AAC_INLINE uint32_t apply_signs(bitreader *br, uint32_t e, unsigned dim)
 {
     unsigned nz = (e >> 8) & 7u, width = dim == 4 ? 4u : 6u;
@@ -622,9 +623,11 @@ AAC_INLINE uint32_t apply_signs(bitreader *br, uint32_t e, unsigned dim)
     uint32_t mask = (1u << width) - 1u;
     for (unsigned j = 0; j < dim; j++) {
         unsigned sh = 32u - width * (j + 1);
-        uint32_t v = (e >> sh) & mask;
-        if (v && ((signs >> --nz) & 1u))
-            e = (e & ~(mask << sh)) | (((0u - v) & mask) << sh);
+        uint32_t v = (e >> sh) & mask, has = v != 0;
+        /* This value's sign is bit nz - 1 of what is left (when it has one). */
+        uint32_t neg = (signs >> (nz - has)) & has;
+        nz -= has;
+        e ^= ((v ^ ((0u - v) & mask)) << sh) & (0u - neg);
     }
     return e & ~(uint32_t)AAC_HUFF_SIGNS;
 }
@@ -662,28 +665,25 @@ AAC_INLINE int spectral_codeword(bitreader *br, const uint32_t *lut, const spec_
     br_consume(br, e & 0x3fu);
     if (AAC_UNLIKELY(e & AAC_HUFF_SIGNS))
         e = apply_signs(br, e, dim);
-    if (esc) {
-        int v0 = spec_value(e, 2, 0), v1 = spec_value(e, 2, 1);
-        if (AAC_UNLIKELY(v0 == 16 || v0 == -16 || v1 == 16 || v1 == -16)) {
-            int v[2] = {v0, v1};
-            for (unsigned j = 0; j < 2; j++) {
-                if (v[j] == 16 || v[j] == -16) {
-                    int x = read_escape(br);
-                    if (x < 0)
-                        return -1;
-                    v[j] = v[j] < 0 ? -x : x;
-                }
+    if (esc && AAC_UNLIKELY(e & AAC_HUFF_ESC)) {
+        int v[2] = {spec_value(e, 2, 0), spec_value(e, 2, 1)};
+        for (unsigned j = 0; j < 2; j++) {
+            if (v[j] == 16 || v[j] == -16) {
+                int x = read_escape(br);
+                if (x < 0)
+                    return -1;
+                v[j] = v[j] < 0 ? -x : x;
             }
-            br_refill(br);
-            if (!fused) {
-                out->q[k] = (int16_t)v[0];
-                out->q[k + 1] = (int16_t)v[1];
-            } else {
-                int16_t t[2] = {(int16_t)v[0], (int16_t)v[1]};
-                out->dsp->aac_dequant(out->f + k, t, 2, out->gain);
-            }
-            return 0;
         }
+        br_refill(br);
+        if (!fused) {
+            out->q[k] = (int16_t)v[0];
+            out->q[k + 1] = (int16_t)v[1];
+        } else {
+            int16_t t[2] = {(int16_t)v[0], (int16_t)v[1]};
+            out->dsp->aac_dequant(out->f + k, t, 2, out->gain);
+        }
+        return 0;
     }
     if (!fused) {
         for (unsigned j = 0; j < dim; j++)

@@ -23,13 +23,14 @@
  *   with signs and the signed books' offset applied, two's complement,
  *   first value on top: quads (books 1-4) 4 bits each in bits 28-31, 24-27,
  *   20-23, 16-19; pairs (5-11) 6 bits each in bits 26-31, 20-25 (book 11's
- *   escape as +-16). When e & AAC_HUFF_SIGNS is set the signs are still to
+ *   escape as +-16, and then AAC_HUFF_ESC is set). When e & AAC_HUFF_SIGNS is set the signs are still to
  *   read: the values are unsigned and bits 8-10 give how many are nonzero,
  *   one sign bit each, in order.
  * tools/gen_aac_tables.py, build_lut and spectral_entry. */
 #define AAC_HUFF_LUT_BITS 9
 #define AAC_HUFF_SUB 0x40u
 #define AAC_HUFF_SIGNS 0x80u
+#define AAC_HUFF_ESC 0x800u
 extern const uint32_t aac_huff_lut[];
 extern const uint16_t aac_huff_lut_root[12];
 

@@ -44,7 +44,7 @@
  * (N counts the packets from init, 1 first): the stream keeps going and the
  * core counts the packet.
  *
- * Memory: sizeof(aac_state) = 40 744 bytes on x86_64, 40 708 on mipsel (the
+ * Memory: sizeof(aac_state) = 40 744 bytes on x86_64, 40 712 on mipsel (the
  * budget is 48 KiB for stereo; tests/aac/aac_unit.c checks it); mono and
  * stereo allocate nothing. More than two channels allocate one block at init
  * of channels * 2 * 4096 bytes (overlap + output; 64 KiB for 8 channels).

@@ -605,7 +605,8 @@ AAC_INLINE int read_escape(bitreader *br)
             return -1;
     }
     br_consume(br, 1);
-    /* At most 9 + 1 bits consumed since the refill: 12 more are there. */
+    /* At most 9 bits (8 ones, the zero) consumed since the refill: the
+     * 12 that follow are in the cache. */
     int v = (int)((1u << (n + 4)) + (unsigned)(br->cache >> (60u - n)));
     br_consume(br, n + 4);
     return v;

@@ -32,19 +32,64 @@ void segue_aac_dequant_scalar(float *dst, const int16_t *q, size_t n, float gain
     }
 }
 
+/* The butterfly of the stage description above on points a and b. */
+#define AAC_BFLY(ar, ai, br, bi, wr, wi)                                                          \
+    do {                                                                                          \
+        float tr_ = (br) * (wr) - (bi) * (wi), ti_ = (br) * (wi) + (bi) * (wr);                  \
+        (br) = (ar) - tr_;                                                                        \
+        (bi) = (ai) - ti_;                                                                        \
+        (ar) += tr_;                                                                              \
+        (ai) += ti_;                                                                              \
+    } while (0)
+
+/* The stages, in registers two at a time (half-sizes h and 2h over 4
+ * points: (0,1) and (2,3) with w[h + j], then (0,2) with w[2h + j] and
+ * (1,3) with w[3h + j]), which halves the passes over the data; the first
+ * pair (h = 1, 2: w = 1, 1 and -i) without multiplies. Each butterfly is
+ * the one above, so the order of operations per element is that of one
+ * stage at a time (up to the sign of zero where w is 1 or -i). */
 static void fft_stages(float *re, float *im, unsigned q)
 {
-    for (unsigned h = 1; h < q; h *= 2) {
+    for (unsigned a = 0; a < q; a += 4) {
+        float r0 = re[a], i0 = im[a], r1 = re[a + 1], i1 = im[a + 1];
+        float r2 = re[a + 2], i2 = im[a + 2], r3 = re[a + 3], i3 = im[a + 3];
+        float t;
+        /* h = 1, w = 1: (0,1), (2,3). */
+        t = r1, r1 = r0 - t, r0 += t;
+        t = i1, i1 = i0 - t, i0 += t;
+        t = r3, r3 = r2 - t, r2 += t;
+        t = i3, i3 = i2 - t, i2 += t;
+        /* h = 2: (0,2) w = 1; (1,3) w = -i: b w = (b.im, -b.re). */
+        t = r2, r2 = r0 - t, r0 += t;
+        t = i2, i2 = i0 - t, i0 += t;
+        float br = i3, bi = -r3;
+        r3 = r1 - br, r1 += br;
+        i3 = i1 - bi, i1 += bi;
+        re[a] = r0, im[a] = i0, re[a + 1] = r1, im[a + 1] = i1;
+        re[a + 2] = r2, im[a + 2] = i2, re[a + 3] = r3, im[a + 3] = i3;
+    }
+    unsigned h = 4;
+    for (; 4 * h <= q; h *= 4) {
+        for (unsigned start = 0; start < q; start += 4 * h) {
+            for (unsigned j = 0; j < h; j++) {
+                unsigned a = start + j;
+                float r0 = re[a], i0 = im[a], r1 = re[a + h], i1 = im[a + h];
+                float r2 = re[a + 2 * h], i2 = im[a + 2 * h], r3 = re[a + 3 * h], i3 = im[a + 3 * h];
+                float wr = segue_aac_fft_cos[h + j], wi = segue_aac_fft_sin[h + j];
+                AAC_BFLY(r0, i0, r1, i1, wr, wi);
+                AAC_BFLY(r2, i2, r3, i3, wr, wi);
+                AAC_BFLY(r0, i0, r2, i2, segue_aac_fft_cos[2 * h + j], segue_aac_fft_sin[2 * h + j]);
+                AAC_BFLY(r1, i1, r3, i3, segue_aac_fft_cos[3 * h + j], segue_aac_fft_sin[3 * h + j]);
+                re[a] = r0, im[a] = i0, re[a + h] = r1, im[a + h] = i1;
+                re[a + 2 * h] = r2, im[a + 2 * h] = i2, re[a + 3 * h] = r3, im[a + 3 * h] = i3;
+            }
+        }
+    }
+    for (; h < q; h *= 2) { /* one stage left (q = 512: h = 256) */
         for (unsigned start = 0; start < q; start += 2 * h) {
             for (unsigned j = 0; j < h; j++) {
-                float wr = segue_aac_fft_cos[h + j], wi = segue_aac_fft_sin[h + j];
                 unsigned a = start + j, b = a + h;
-                float br = re[b] * wr - im[b] * wi;
-                float bi = re[b] * wi + im[b] * wr;
-                re[b] = re[a] - br;
-                im[b] = im[a] - bi;
-                re[a] += br;
-                im[a] += bi;
+                AAC_BFLY(re[a], im[a], re[b], im[b], segue_aac_fft_cos[h + j], segue_aac_fft_sin[h + j]);
             }
         }
     }

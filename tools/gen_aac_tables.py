@@ -11,8 +11,10 @@ that follows a formula is computed here:
 
 - two-level lookup tables of the scalefactor codebook and spectral
   codebooks 1..11 (ISO/IEC 14496-3 4.6.3, Tables 4.A.1-4.A.12) that decode
-  9 bits at a time (aac_huff_lut: see build_lut; build_tree checks that
-  each book is a complete prefix code);
+  9 bits at a time, a spectral codeword to its signed values with the sign
+  bits that follow it when they fit in the index (aac_huff_lut: see
+  build_lut and spectral_entry; build_tree checks that each book is a
+  complete prefix code);
 - sf_gain[s] = 2^((s - 100) / 4) / 32768, s = 0..255 (4.6.2.3, SF_OFFSET = 100;
   the 1/32768 turns the spec's 16-bit sample scale into 1.0 = full scale);
 - sine and Kaiser-Bessel-derived window halves for N = 2048 and 256
@@ -243,54 +245,107 @@ BOOK_DIM = [0, 4, 4, 4, 4, 2, 2, 2, 2, 2, 2, 2]
 BOOK_MOD = [0, 3, 3, 3, 3, 9, 9, 8, 8, 13, 13, 17]
 
 
-def spectral_symbol(book, index):
-    """The value a spectral codeword decodes to: its digits (4 of base 3 or
-    2 of base mod, most significant first, 4.6.3.3) in bits 0-4, 5-9,
-    10-14, 15-19 (unsigned: a signed book's offset is not applied), and in
-    bits 20-22 how many of them are nonzero (the sign bits an unsigned book
-    reads next)."""
+def spectral_digits(book, index):
+    """The digits of a spectral codeword index (4 of base 3 or 2 of base
+    mod, most significant first, 4.6.3.3), as coded: the signed books'
+    offset is not applied."""
     dim, mod = BOOK_DIM[book], BOOK_MOD[book]
     digits = []
     for _ in range(dim):
         digits.insert(0, index % mod)
         index //= mod
-    sym = 0
-    for i, d in enumerate(digits):
-        sym |= d << (5 * i)
-    return sym | (sum(1 for d in digits if d) << 20)
+    return digits
 
 
-def build_lut(book, symbol=lambda index: index):
+SIGNED_BOOKS = (1, 2, 5, 6)
+
+
+def spectral_entry(book, index, bits_after, avail):
+    """A spectral codeword's values and how many bits past the codeword they
+    take: the sign bits of an unsigned book (4.6.3.3, one per nonzero value,
+    in order) are resolved from the `avail` bits that follow the codeword in
+    the table index (`bits_after`) when they fit; otherwise the entry says
+    they are pending. Returns (value bits, extra length, pending flag).
+
+    Values: quads as 4-bit two's complement in bits 28-31 (first), 24-27,
+    20-23, 16-19; pairs as 6-bit two's complement in bits 26-31 (first) and
+    20-25; an escape of book 11 stays +-16 and sets bit 11. Pending entries
+    also carry the count of nonzero values in bits 8-10."""
+    d = spectral_digits(book, index)
+    if book in SIGNED_BOOKS:
+        off = 1 if BOOK_DIM[book] == 4 else 4
+        vals, extra, pending = [x - off for x in d], 0, 0
+    else:
+        nz = sum(1 for x in d if x)
+        if nz <= avail:
+            signs = bits_after >> (avail - nz)
+            vals, k = [], nz
+            for x in d:
+                if x:
+                    k -= 1
+                    vals.append(-x if (signs >> k) & 1 else x)
+                else:
+                    vals.append(0)
+            extra, pending = nz, 0
+        else:
+            vals, extra, pending = list(d), 0, nz
+    e = 0
+    if len(vals) == 4:
+        for i, v in enumerate(vals):
+            assert -8 <= v < 8
+            e |= (v & 15) << (28 - 4 * i)
+    else:
+        for i, v in enumerate(vals):
+            assert -32 <= v < 32
+            e |= (v & 63) << (26 - 6 * i)
+    if pending:
+        e |= 0x80 | (pending << 8)
+    if book == 11 and 16 in d:
+        e |= 0x800  # an escape follows (4.6.3.3)
+    return e, extra
+
+
+def build_lut(book, entry):
     """Two-level lookup table of a prefix code, LUT_BITS at the first level.
 
-    Entry e (uint32): e & 0x80 clear: a codeword, value e >> 8 (symbol() of
-    its index), of length e & 0x1f bits counted from where this table's
-    bits start; e & 0x80 set:
-    the codeword is longer, skip LUT_BITS and look up the next e & 0x1f bits
-    in the table at offset e >> 8 (from the book's first entry). Entries
-    past the end of the bits read index with the zeros a short read gives,
-    which every complete code decodes to something."""
-    first = [0] * (1 << LUT_BITS)
+    entry(index, bits_after, avail) -> (value bits, extra length): the entry
+    of a codeword followed by `avail` known bits `bits_after` (the rest of
+    the table index). Entry e (uint32): bit 6 clear: a codeword (with its
+    extra bits) of e & 0x3f bits (bit 5 is always clear, so a shift by e
+    masked to 6 bits consumes it) counted from where this table's bits
+    start, the rest of e as entry() made it (bit 7: signs pending); bit 6
+    set: the codeword is longer, skip LUT_BITS and look up the next e & 0x1f bits in the table at offset
+    e >> 8 (from the book's first entry). Entries past the end of the bits
+    read index with the zeros a short read gives, which every complete code
+    decodes to something."""
+    def fill(table, codes, bits):
+        # codes: (index, length, code) relative to this table's start.
+        for index, length, code in codes:
+            shift = bits - length
+            for low in range(1 << shift):
+                v, extra = entry(index, low, shift)
+                assert length + extra < 32 and not (v & 0x7f)
+                table[(code << shift) | low] = v | (length + extra)
+
+    first = [None] * (1 << LUT_BITS)
     subs = {}
+    short = []
     for index, (length, code) in enumerate(book):
         if length <= LUT_BITS:
-            shift = LUT_BITS - length
-            for low in range(1 << shift):
-                first[(code << shift) | low] = (symbol(index) << 8) | length
+            short.append((index, length, code))
         else:
             prefix = code >> (length - LUT_BITS)
             subs.setdefault(prefix, []).append((index, length - LUT_BITS, code & ((1 << (length - LUT_BITS)) - 1)))
+    fill(first, short, LUT_BITS)
     table = first  # the subtables are appended to it
     for prefix in sorted(subs):
         bits = max(l for _, l, _ in subs[prefix])
         sub = [None] * (1 << bits)
-        for index, l, c in subs[prefix]:
-            shift = bits - l
-            for low in range(1 << shift):
-                sub[(c << shift) | low] = (symbol(index) << 8) | l
+        fill(sub, subs[prefix], bits)
         assert all(v is not None for v in sub), 'incomplete code'
-        table[prefix] = (len(table) << 8) | 0x80 | bits
+        table[prefix] = (len(table) << 8) | 0x40 | bits
         table.extend(sub)
+    assert all(v is not None for v in table), 'incomplete code'
     return table
 
 
@@ -341,14 +396,22 @@ def main():
     luts, lut_offsets = [], []
     for i, b in enumerate(books):
         lut_offsets.append(len(luts))
-        luts.extend(build_lut(parse_book(b), (lambda x, i=i: spectral_symbol(i, x)) if i else
-                              (lambda x: x)))
+        luts.extend(build_lut(parse_book(b), (lambda x, a, n, i=i: spectral_entry(i, x, a, n)) if i
+                              else (lambda x, a, n: (x << 8, 0))))
     o.write('/* Two-level %d-bit lookup tables of the scalefactor codebook (book 0,\n'
             ' * Table 4.A.1) and the spectral codebooks 1..11 (Tables 4.A.2-4.A.12),\n'
             ' * concatenated (entry format: build_lut in tools/gen_aac_tables.py). */\n'
             % LUT_BITS)
     o.write('const uint32_t aac_huff_lut[%d] = {\n%s\n};\n\n' % (len(luts), fmt_ints(luts, 8)))
     o.write('const uint16_t aac_huff_lut_root[12] = {%s};\n\n' % ', '.join(str(x) for x in lut_offsets))
+    # Signed v^(4/3) by the two's complement field of a spectral entry.
+    for name, bits in (('quad', 4), ('pair', 6)):
+        vals = []
+        for u in range(1 << bits):
+            v = u - (1 << bits) if u >= (1 << (bits - 1)) else u
+            vals.append(math.copysign(abs(v) ** (4.0 / 3.0), v) if v else 0.0)
+        o.write('const float aac_spec_pow43_%s[%d] = {\n%s\n};\n\n' %
+                (name, 1 << bits, fmt_floats(vals)))
     o.write('const float aac_sf_gain[256] = {\n%s\n};\n\n' %
             fmt_floats([2.0 ** ((s - 100) / 4.0) / 32768.0 for s in range(256)]))
     for n, name in ((2048, 'long'), (256, 'short')):

@@ -16,8 +16,10 @@
  * sample_rate. HE-AAC signalled in the ASC (object type 5 or 29, or the
  * explicit 0x2b7 sync extension with SBR present) is refused at init with
  * SEGUE_ERR_UNSUPPORTED "unsupported: HE-AAC (SBR)"; implicit SBR (an
- * EXT_SBR_DATA fill element, 4.5.2.8.2) is refused the same way by the
- * first packet that carries it, never decoded band-limited.
+ * EXT_SBR_DATA fill element, 4.5.2.8.2) in the first packet is refused the
+ * same way, never decoded band-limited; after a packet has decoded as LC
+ * (not undone by reset), SBR data is skipped like any fill element and the
+ * LC core is output.
  * One packet = one raw_data_block (4.4.2.1; ADTS header and CRC stripped).
  * decode outputs 1024 interleaved float frames, 1.0 = full scale (the
  * spec's 16-bit sample value / 32768), encoder delay not removed, in WAVE
@@ -33,12 +35,16 @@
  * Damage: a raw_data_block with an impossible field (reserved codebook 12,
  * sections or pulses past max_sfb, scalefactor out of 0..255, escape longer
  * than 8191, TNS order above 12/7, a missing channel element, bits past the
- * end of the packet...) is SEGUE_ERR_CORRUPT with a detail in strict mode.
- * Otherwise the channels not yet decoded in that frame output the tail of
+ * end of the packet...) or an element this LC decoder does not implement
+ * (a coupling channel element, Main prediction, SSR gain control) is
+ * SEGUE_ERR_CORRUPT with a detail in strict mode. Otherwise the packet is
+ * concealed: the channels not yet decoded in that frame output the tail of
  * the previous frame's overlap (a fade to silence) and restart, and decode
- * returns SEGUE_OK: the stream keeps going.
+ * returns SEGUE_CODEC_CONCEALED with the detail "aac: <what> in packet N"
+ * (N counts the packets from init, 1 first): the stream keeps going and the
+ * core counts the packet.
  *
- * Memory: sizeof(aac_state) = 40 736 bytes on x86_64, 40 704 on mipsel (the
+ * Memory: sizeof(aac_state) = 40 744 bytes on x86_64, 40 712 on mipsel (the
  * budget is 48 KiB for stereo; tests/aac/aac_unit.c checks it); mono and
  * stereo allocate nothing. More than two channels allocate one block at init
  * of channels * 2 * 4096 bytes (overlap + output; 64 KiB for 8 channels).
@@ -88,38 +94,88 @@ enum {
 /* WAVE speaker positions (bit numbers of the channel mask). */
 enum { SP_FL, SP_FR, SP_FC, SP_LFE, SP_BL, SP_BR, SP_FLC, SP_FRC, SP_BC, SP_SL, SP_SR };
 
-/* ---- bit reader, MSB first (reads past the end give zeros and set the
- * overrun mark) ---- */
+/* ---- bit reader, MSB first (reads past the end give zeros; br_overrun
+ * tells afterwards) ----
+ *
+ * A 64-bit cache of the next bits, MSB first, refilled a whole number of
+ * bytes at a time with one unaligned big-endian 8-byte load while 8 bytes
+ * remain (byte by byte, zeros past the end, near it). After br_refill at
+ * least 56 bits are valid. Bits below the valid ones may hold the bytes
+ * that follow; the next refill ORs the same bits over them. */
 
 typedef struct bitreader {
     const uint8_t *data;
-    size_t bits;
-    size_t pos;
+    size_t size;    /* bytes */
+    size_t next;    /* the next byte to load (may pass size: virtual zeros) */
+    uint64_t cache; /* the unread bits from the top */
+    unsigned avail; /* how many of them are valid, < 64 */
 } bitreader;
 
-/* The 32 bits from `pos` on, MSB first, zeros past the end: one unaligned
- * big-endian 64-bit load away from the end, byte by byte near it. */
-static inline uint32_t br_peek32(const bitreader *br)
+#if defined(__GNUC__)
+#define AAC_INLINE static inline __attribute__((always_inline))
+#define AAC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define AAC_INLINE static inline
+#define AAC_UNLIKELY(x) (x)
+#endif
+
+static inline uint64_t load_be64(const uint8_t *p)
 {
-    size_t byte = br->pos >> 3, bytes = br->bits >> 3;
-    unsigned sh = (unsigned)(br->pos & 7u);
-    if (byte + 8 <= bytes) {
-        const uint8_t *p = br->data + byte;
-        uint64_t v = ((uint64_t)p[0] << 56) | ((uint64_t)p[1] << 48) | ((uint64_t)p[2] << 40) |
-                     ((uint64_t)p[3] << 32) | ((uint64_t)p[4] << 24) | ((uint64_t)p[5] << 16) |
-                     ((uint64_t)p[6] << 8) | (uint64_t)p[7];
-        return (uint32_t)((v << sh) >> 32);
-    }
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return __builtin_bswap64(v);
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+#else
     uint64_t v = 0;
-    for (unsigned i = 0; i < 5; i++)
-        v = (v << 8) | (byte + i < bytes ? br->data[byte + i] : 0u);
-    return (uint32_t)((v << (sh + 24)) >> 32);
+    for (unsigned i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+#endif
+}
+
+static void br_init(bitreader *br, const uint8_t *data, size_t size)
+{
+    br->data = data;
+    br->size = size;
+    br->next = 0;
+    br->cache = 0;
+    br->avail = 0;
+}
+
+/* Inline whole (the tail loop too), so that a bitreader copied into a
+ * local stays in registers in the spectral loops. */
+AAC_INLINE void br_refill(bitreader *br)
+{
+    if (br->next + 8 <= br->size) {
+        br->cache |= load_be64(br->data + br->next) >> br->avail;
+        br->next += (63u - br->avail) >> 3;
+        br->avail |= 56u;
+    } else {
+        while (br->avail < 56) {
+            uint64_t b = br->next < br->size ? br->data[br->next] : 0u;
+            br->cache |= b << (56u - br->avail);
+            br->next++;
+            br->avail += 8;
+        }
+    }
+}
+
+/* Drops n <= avail bits. */
+AAC_INLINE void br_consume(bitreader *br, unsigned n)
+{
+    br->cache <<= n;
+    br->avail -= n;
 }
 
 static inline unsigned br_bit(bitreader *br)
 {
-    unsigned b = br_peek32(br) >> 31;
-    br->pos++;
+    br_refill(br);
+    unsigned b = (unsigned)(br->cache >> 63);
+    br_consume(br, 1);
     return b;
 }
 
@@ -128,42 +184,62 @@ static inline unsigned br_bit(bitreader *br)
 static inline unsigned br_read(bitreader *br, unsigned n)
 {
     unsigned v = 0;
-    for (; n > 24; n -= 24) {
-        v = (v << 24) | (br_peek32(br) >> 8);
-        br->pos += 24;
+    for (; n > 32; n -= 32) {
+        br_refill(br);
+        v = (unsigned)(br->cache >> 32);
+        br_consume(br, 32);
     }
     if (n == 0)
         return v;
-    v = (n < 32 ? v << n : 0u) | (br_peek32(br) >> (32u - n));
-    br->pos += n;
+    br_refill(br);
+    v = (n < 32 ? v << n : 0u) | (unsigned)(br->cache >> (64u - n));
+    br_consume(br, n);
     return v;
+}
+
+/* Bit position from the start. */
+static size_t br_tell(const bitreader *br)
+{
+    return br->next * 8u - br->avail;
+}
+
+static void br_seek(bitreader *br, size_t pos)
+{
+    br->next = pos >> 3;
+    br->cache = 0;
+    br->avail = 0;
+    br_refill(br);
+    br_consume(br, (unsigned)(pos & 7u));
 }
 
 static int br_overrun(const bitreader *br)
 {
-    return br->pos > br->bits;
+    return br_tell(br) > br->size * 8u;
 }
 
 static void br_align(bitreader *br)
 {
-    br->pos = (br->pos + 7u) & ~(size_t)7u;
+    br_consume(br, br->avail & 7u);
 }
 
-/* The Huffman codeword of `book` (0 scalefactors: its index; 1..11
- * spectral: its digits, aac_tables.h), from
- * the two-level tables of tools/gen_aac_tables.py (build_lut): 9 bits, and
- * for longer codewords the bits after them in a second table. */
-static inline unsigned huff_decode(bitreader *br, unsigned book)
+/* One Huffman table entry of a book's two-level table (aac_tables.h), its
+ * bits consumed. */
+AAC_INLINE uint32_t huff_entry(bitreader *br, const uint32_t *lut)
 {
-    const uint32_t *lut = aac_huff_lut + aac_huff_lut_root[book];
-    uint32_t bits = br_peek32(br);
-    uint32_t e = lut[bits >> (32 - AAC_HUFF_LUT_BITS)];
-    if (e & 0x80u) {
-        br->pos += AAC_HUFF_LUT_BITS;
-        e = lut[(e >> 8) + ((bits << AAC_HUFF_LUT_BITS) >> (32u - (e & 0x1fu)))];
+    br_refill(br);
+    uint32_t e = lut[br->cache >> (64 - AAC_HUFF_LUT_BITS)];
+    if (AAC_UNLIKELY(e & AAC_HUFF_SUB)) {
+        br_consume(br, AAC_HUFF_LUT_BITS);
+        e = lut[(e >> 8) + (uint32_t)(br->cache >> (64u - (e & 0x1fu)))];
     }
-    br->pos += e & 0x1fu;
-    return e >> 8;
+    br_consume(br, e & 0x3fu);
+    return e;
+}
+
+/* A scalefactor codeword's index (Table 4.A.1). */
+static inline unsigned huff_sf(bitreader *br)
+{
+    return (huff_entry(br, aac_huff_lut) >> 8) & 0xffu;
 }
 
 /* ---- state ---- */
@@ -201,6 +277,7 @@ typedef struct aac_state {
     uint8_t prev_shape[MAX_CH];
     uint8_t done[MAX_CH];
     unsigned long long frame_no;
+    int lc_seen; /* a packet decoded without SBR data (kept by reset) */
     float *overlap; /* [channels][1024] */
     float *pcm;     /* [1024][channels] */
     void *ext;      /* the allocation of more than two channels */
@@ -306,7 +383,7 @@ static int parse_pce(aac_state *s, bitreader *br, int build)
     br_read(br, 5 * nc);  /* cc_element_is_ind_sw, valid_cc_element_tag_select */
     br_align(br);
     unsigned comment = br_read(br, 8);
-    br->pos += 8u * comment;
+    br_seek(br, br_tell(br) + 8u * comment);
     if (br_overrun(br))
         return -1;
     if (!build)
@@ -450,7 +527,7 @@ static segue_status read_scalefactors(aac_state *s, bitreader *br, aac_ics *ics,
                 break;
             case INTENSITY_HCB:
             case INTENSITY_HCB2:
-                is_pos += (int)huff_decode(br, 0) - 60;
+                is_pos += (int)huff_sf(br) - 60;
                 if (is_pos < -155 || is_pos > 155)
                     return corrupt(s, err, "intensity position out of range");
                 ics->sf[idx] = (int16_t)is_pos;
@@ -460,14 +537,14 @@ static segue_status read_scalefactors(aac_state *s, bitreader *br, aac_ics *ics,
                     nrg += (int)br_read(br, 9) - 256;
                     first_noise = 0;
                 } else {
-                    nrg += (int)huff_decode(br, 0) - 60;
+                    nrg += (int)huff_sf(br) - 60;
                 }
                 if (nrg < -100 || nrg > 155)
                     return corrupt(s, err, "noise energy out of range");
                 ics->sf[idx] = (int16_t)nrg;
                 break;
             default:
-                sf += (int)huff_decode(br, 0) - 60;
+                sf += (int)huff_sf(br) - 60;
                 if (sf < 0 || sf > 255)
                     return corrupt(s, err, "scalefactor out of range");
                 ics->sf[idx] = (int16_t)sf;
@@ -515,151 +592,250 @@ static segue_status read_tns(aac_state *s, bitreader *br, aac_ics *ics, segue_er
     return SEGUE_OK;
 }
 
-/* 4.6.3.3: escape_sequence after a codebook 11 value of 16. */
-static int read_escape(bitreader *br)
+/* 4.6.3.3: escape_sequence after a codebook 11 value of 16: N ones, a
+ * zero, N + 4 bits w; the value is 2^(N + 4) + w. N above 8 (a value above
+ * 8191) is damage: -1. */
+AAC_INLINE int read_escape(bitreader *br)
 {
+    br_refill(br);
     unsigned n = 0;
-    while (br_bit(br)) {
+    while (br->cache >> 63) {
+        br_consume(br, 1);
         if (++n > 8)
             return -1;
     }
-    return (int)((1u << (n + 4)) + br_read(br, n + 4));
+    br_consume(br, 1);
+    /* At most 9 bits (8 ones, the zero) consumed since the refill: the
+     * 12 that follow are in the cache. */
+    int v = (int)((1u << (n + 4)) + (unsigned)(br->cache >> (60u - n)));
+    br_consume(br, n + 4);
+    return v;
 }
 
-/* One band of one window of an unsigned book (3, 4, 7..11): each codeword,
- * then the sign bits of its nonzero values (taken from the same 32-bit
- * peek: a spectral codeword is at most 16 bits, plus 4 sign bits), then for
- * book 11 the escapes. `dim` and `esc` are constants at each call, so each
- * shape gets its own loop. Returns -1 on a bad escape. */
-static inline int spectral_unsigned(bitreader *br, const uint32_t *lut, int16_t *q, unsigned k,
-                                    unsigned end, unsigned dim, int esc)
+/* The sign bits of an entry whose signs did not fit in its table index
+ * (one per nonzero value, in order, 4.6.3.3): the entry with them applied,
+ * without branches (the signs are random). The cache holds them (see
+ * spectral_band). */
+AAC_INLINE uint32_t apply_signs(bitreader *br, uint32_t e, unsigned dim)
 {
-    for (; k < end; k += dim) {
-        uint32_t bits = br_peek32(br);
-        uint32_t e = lut[bits >> (32 - AAC_HUFF_LUT_BITS)];
-        unsigned used = 0;
-        if (e & 0x80u) {
-            used = AAC_HUFF_LUT_BITS;
-            e = lut[(e >> 8) + ((bits << AAC_HUFF_LUT_BITS) >> (32u - (e & 0x1fu)))];
-        }
-        used += e & 0x1fu;
-        unsigned sym = e >> 8, nz = sym >> 20;
-        unsigned sb = nz ? (unsigned)((bits << used) >> (32u - nz)) : 0u;
-        br->pos += used + nz;
-        int v[4];
-        for (unsigned j = 0; j < dim; j++) {
-            v[j] = (int)((sym >> (5 * j)) & 31u);
-            if (v[j] && ((sb >> --nz) & 1u))
-                v[j] = -v[j];
-        }
-        if (esc) {
-            for (unsigned j = 0; j < 2; j++) {
-                if (v[j] == 16 || v[j] == -16) {
-                    int x = read_escape(br);
-                    if (x < 0)
-                        return -1;
-                    v[j] = v[j] < 0 ? -x : x;
-                }
+    unsigned nz = (e >> 8) & 7u, width = dim == 4 ? 4u : 6u;
+    unsigned signs = (unsigned)(br->cache >> (64u - nz));
+    br_consume(br, nz);
+    uint32_t mask = (1u << width) - 1u;
+    for (unsigned j = 0; j < dim; j++) {
+        unsigned sh = 32u - width * (j + 1);
+        uint32_t v = (e >> sh) & mask, has = v != 0;
+        /* This value's sign is bit nz - 1 of what is left (when it has one). */
+        uint32_t neg = (signs >> (nz - has)) & has;
+        nz -= has;
+        e ^= ((v ^ ((0u - v) & mask)) << sh) & (0u - neg);
+    }
+    return e & ~(uint32_t)AAC_HUFF_SIGNS;
+}
+
+/* Value j of a spectral entry (aac_tables.h): 4-bit fields for quads,
+ * 6-bit for pairs, two's complement, first value on top. */
+AAC_INLINE int spec_value(uint32_t e, unsigned dim, unsigned j)
+{
+    unsigned width = dim == 4 ? 4u : 6u, top = 1u << (width - 1);
+    unsigned v = (e >> (32u - width * (j + 1))) & ((1u << width) - 1u);
+    return (int)(v ^ top) - (int)top;
+}
+
+/* Where spectral_band puts a band's values: `q` (integers, for pulse data
+ * to amend before inverse quantisation) or, fused with it (4.6.1.3), `f`
+ * = sign(v) |v|^(4/3) * gain, the same floats the dsp kernel gives. */
+typedef struct spec_out {
+    int16_t *q;
+    float *f;
+    float gain;
+    const segue_dsp *dsp;
+} spec_out;
+
+/* One codeword and its signs (no refill: the caller's leaves room), for
+ * book 11 its escapes; the values to line k of `out` (`fused`: floats).
+ * Returns -1 on a bad escape. */
+AAC_INLINE int spectral_codeword(bitreader *br, const uint32_t *lut, const spec_out *out,
+                                 unsigned k, unsigned dim, int esc, int fused)
+{
+    uint32_t e = lut[br->cache >> (64 - AAC_HUFF_LUT_BITS)];
+    if (AAC_UNLIKELY(e & AAC_HUFF_SUB)) {
+        br_consume(br, AAC_HUFF_LUT_BITS);
+        e = lut[(e >> 8) + (uint32_t)(br->cache >> (64u - (e & 0x1fu)))];
+    }
+    br_consume(br, e & 0x3fu);
+    if (AAC_UNLIKELY(e & AAC_HUFF_SIGNS))
+        e = apply_signs(br, e, dim);
+    if (esc && AAC_UNLIKELY(e & AAC_HUFF_ESC)) {
+        int v[2] = {spec_value(e, 2, 0), spec_value(e, 2, 1)};
+        for (unsigned j = 0; j < 2; j++) {
+            if (v[j] == 16 || v[j] == -16) {
+                int x = read_escape(br);
+                if (x < 0)
+                    return -1;
+                v[j] = v[j] < 0 ? -x : x;
             }
         }
+        br_refill(br);
+        if (!fused) {
+            out->q[k] = (int16_t)v[0];
+            out->q[k + 1] = (int16_t)v[1];
+        } else {
+            int16_t t[2] = {(int16_t)v[0], (int16_t)v[1]};
+            out->dsp->aac_dequant(out->f + k, t, 2, out->gain);
+        }
+        return 0;
+    }
+    if (!fused) {
         for (unsigned j = 0; j < dim; j++)
-            q[k + j] = (int16_t)v[j];
+            out->q[k + j] = (int16_t)spec_value(e, dim, j);
+    } else if (dim == 4) {
+        for (unsigned j = 0; j < 4; j++)
+            out->f[k + j] = aac_spec_pow43_quad[(e >> (28u - 4u * j)) & 15u] * out->gain;
+    } else {
+        out->f[k] = aac_spec_pow43_pair[e >> 26] * out->gain;
+        out->f[k + 1] = aac_spec_pow43_pair[(e >> 20) & 63u] * out->gain;
     }
     return 0;
 }
 
-/* One band of one window of a signed book (1, 2, 5, 6): digits minus the
- * offset, no sign bits. */
-static inline void spectral_signed(bitreader *br, unsigned cb, int16_t *q, unsigned k,
-                                   unsigned end, unsigned dim, int off)
+/* One band of one window, two codewords per refill: a codeword with its
+ * signs is at most 20 bits (16 + 4, book 3), so the 56 bits after a refill
+ * hold two, and the four sign bits of a pending entry. A band holds an even
+ * number of pairs (widths are multiples of 4) but maybe an odd number of
+ * quads. `dim`, `esc` and `fused` are constants at each call, so each shape
+ * gets its own loop. Returns -1 on a bad escape. */
+AAC_INLINE int spectral_band(bitreader *br, const uint32_t *lut, const spec_out *out,
+                             unsigned k, unsigned end, unsigned dim, int esc, int fused)
 {
-    for (; k < end; k += dim) {
-        unsigned sym = huff_decode(br, cb);
-        for (unsigned j = 0; j < dim; j++)
-            q[k + j] = (int16_t)((int)((sym >> (5 * j)) & 31u) - off);
+    for (; k + 2 * dim <= end; k += 2 * dim) {
+        br_refill(br);
+        if (spectral_codeword(br, lut, out, k, dim, esc, fused) < 0 ||
+            spectral_codeword(br, lut, out, k + dim, dim, esc, fused) < 0)
+            return -1;
     }
+    if (k < end) {
+        br_refill(br);
+        if (spectral_codeword(br, lut, out, k, dim, esc, fused) < 0)
+            return -1;
+    }
+    return 0;
 }
 
-/* 4.4.2.7 spectral_data into s->q (window w's line k at w * 128 + k). The
- * lookup tables give the digits of each codeword (aac_tables.h). */
-static segue_status read_spectral(aac_state *s, bitreader *br, const aac_ics *ics,
-                                  segue_error *err)
+/* A band of book cb (1..11) in the shape its loop needs. */
+AAC_INLINE int spectral_band_cb(bitreader *br, unsigned cb, const spec_out *out, unsigned start,
+                                unsigned end, int fused)
 {
-    memset(s->q, 0, sizeof s->q);
+    const uint32_t *lut = aac_huff_lut + aac_huff_lut_root[cb];
+    if (cb < 5)
+        return spectral_band(br, lut, out, start, end, 4, 0, fused);
+    if (cb < ESC_HCB)
+        return spectral_band(br, lut, out, start, end, 2, 0, fused);
+    return spectral_band(br, lut, out, start, end, 2, 1, fused);
+}
+
+/* 4.4.2.7 spectral_data (window w's line k at w * 128 + k): with
+ * `fused`, inverse quantised into spec (zeroed here; noise and intensity
+ * bands are left zero), else the integers into s->q. */
+static segue_status read_spectral(aac_state *s, bitreader *br_in, const aac_ics *ics,
+                                  float *spec, int fused, segue_error *err)
+{
+    /* A local copy the compiler can keep in registers. */
+    bitreader local = *br_in, *br = &local;
+    spec_out out = {s->q, spec, 0.0f, s->dsp};
+    if (fused)
+        memset(spec, 0, FRAME * sizeof(float));
+    else
+        memset(s->q, 0, sizeof s->q);
     unsigned w0 = 0;
     for (unsigned g = 0; g < ics->num_groups; g++) {
         for (unsigned b = 0; b < ics->max_sfb; b++) {
-            unsigned cb = ics->band_type[g * ics->num_swb + b];
+            unsigned idx = g * ics->num_swb + b, cb = ics->band_type[idx];
             if (cb == ZERO_HCB || cb >= NOISE_HCB)
                 continue;
-            const uint32_t *lut = aac_huff_lut + aac_huff_lut_root[cb];
             unsigned start = ics->swb[b], end = ics->swb[b + 1];
+            out.gain = aac_sf_gain[ics->sf[idx]];
             for (unsigned win = 0; win < ics->group_len[g]; win++) {
-                int16_t *q = s->q + (w0 + win) * 128u;
-                int bad = 0;
-                switch (cb) {
-                case 1:
-                case 2:
-                    spectral_signed(br, cb, q, start, end, 4, 1);
-                    break;
-                case 5:
-                case 6:
-                    spectral_signed(br, cb, q, start, end, 2, 4);
-                    break;
-                case 3:
-                case 4:
-                    bad = spectral_unsigned(br, lut, q, start, end, 4, 0);
-                    break;
-                case ESC_HCB:
-                    bad = spectral_unsigned(br, lut, q, start, end, 2, 1);
-                    break;
-                default:
-                    bad = spectral_unsigned(br, lut, q, start, end, 2, 0);
-                    break;
-                }
+                unsigned base = (w0 + win) * 128u;
+                out.q = s->q + base;
+                out.f = spec + base;
+                int bad = fused ? spectral_band_cb(br, cb, &out, start, end, 1)
+                                : spectral_band_cb(br, cb, &out, start, end, 0);
                 if (bad)
                     return corrupt(s, err, "escape sequence too long");
-                if (br_overrun(br))
-                    return corrupt(s, err, "spectral_data past the end");
             }
+            if (br_overrun(br))
+                return corrupt(s, err, "spectral_data past the end");
         }
         w0 += ics->group_len[g];
     }
+    *br_in = local;
     return SEGUE_OK;
 }
 
-static uint32_t lcg_random(uint32_t x)
+/* PNS noise generator (see the top): x' = a x + c mod 2^32. */
+#define LCG_A 1664525u
+#define LCG_C 1013904223u
+
+/* Fills dst[0..n) with the generator's next n values as signed 32-bit
+ * numbers (n a multiple of 4: band widths are) and returns their energy.
+ * Four interleaved streams, each stepping 4 values at once (x[i + 4] =
+ * a^4 x[i] + c (a^3 + a^2 + a + 1)), so the chains run in parallel; the
+ * same sequence as one value at a time. */
+static float noise_fill(uint32_t *state, float *dst, unsigned n)
 {
-    return x * 1664525u + 1013904223u;
+    const uint32_t a2 = LCG_A * LCG_A, a4 = a2 * a2;
+    const uint32_t c4 = LCG_C * (a2 * LCG_A + a2 + LCG_A + 1u);
+    uint32_t x0 = *state * LCG_A + LCG_C;
+    uint32_t x1 = x0 * LCG_A + LCG_C, x2 = x1 * LCG_A + LCG_C, x3 = x2 * LCG_A + LCG_C;
+    float e0 = 0.0f, e1 = 0.0f, e2 = 0.0f, e3 = 0.0f;
+    for (unsigned k = 0; k < n; k += 4) {
+        float r0 = (float)(int32_t)x0, r1 = (float)(int32_t)x1;
+        float r2 = (float)(int32_t)x2, r3 = (float)(int32_t)x3;
+        dst[k] = r0;
+        dst[k + 1] = r1;
+        dst[k + 2] = r2;
+        dst[k + 3] = r3;
+        e0 += r0 * r0;
+        e1 += r1 * r1;
+        e2 += r2 * r2;
+        e3 += r3 * r3;
+        *state = x3;
+        x0 = x0 * a4 + c4;
+        x1 = x1 * a4 + c4;
+        x2 = x2 * a4 + c4;
+        x3 = x3 * a4 + c4;
+    }
+    return (e0 + e1) + (e2 + e3);
 }
 
-/* 4.6.1.3 inverse quantisation and scaling, 4.6.13.3 noise substitution:
- * s->q to spec. Intensity bands are left zero (filled by the CPE). */
-static void dequantise(aac_state *s, const aac_ics *ics, float *spec)
+/* 4.6.1.3 inverse quantisation and scaling of s->q into spec (`from_q`;
+ * else read_spectral did it), 4.6.13.3 noise substitution. Intensity bands
+ * are left zero (filled by the CPE). */
+static void dequantise(aac_state *s, const aac_ics *ics, float *spec, int from_q)
 {
-    memset(spec, 0, FRAME * sizeof(float));
+    if (from_q)
+        memset(spec, 0, FRAME * sizeof(float));
     unsigned w0 = 0;
     for (unsigned g = 0; g < ics->num_groups; g++) {
         for (unsigned b = 0; b < ics->max_sfb; b++) {
             unsigned idx = g * ics->num_swb + b, cb = ics->band_type[idx];
             unsigned start = ics->swb[b], width = ics->swb[b + 1] - start;
-            if (cb == ZERO_HCB || cb == INTENSITY_HCB || cb == INTENSITY_HCB2)
+            if (cb == ZERO_HCB || cb == INTENSITY_HCB || cb == INTENSITY_HCB2 ||
+                (!from_q && cb != NOISE_HCB))
                 continue;
             for (unsigned win = 0; win < ics->group_len[g]; win++) {
                 unsigned off = (w0 + win) * 128u + start;
                 if (cb == NOISE_HCB) {
-                    float energy = 0.0f;
-                    for (unsigned k = 0; k < width; k++) {
-                        s->random_state = lcg_random(s->random_state);
-                        float r = (float)(int32_t)s->random_state;
-                        spec[off + k] = r;
-                        energy += r * r;
-                    }
+                    float energy = noise_fill(&s->random_state, spec + off, width);
                     /* 2^(nrg / 4) in 1.0 = full scale units (see aac_sf_gain). */
                     float scale = exp2f(0.25f * (float)ics->sf[idx]) / (32768.0f * sqrtf(energy));
-                    for (unsigned k = 0; k < width; k++)
-                        spec[off + k] *= scale;
-                } else {
+                    /* Pointer and count in size_t so the compiler sees a
+                     * contiguous run and vectorises it. */
+                    float *x = spec + off;
+                    for (size_t k = 0; k < width; k++)
+                        x[k] *= scale;
+                } else if (from_q) {
                     s->dsp->aac_dequant(spec + off, s->q + off, width, aac_sf_gain[ics->sf[idx]]);
                 }
             }
@@ -705,7 +881,8 @@ static segue_status read_ics(aac_state *s, bitreader *br, aac_ics *ics, int comm
         return segue_error_set(err, SEGUE_ERR_CORRUPT,
                                "aac: gain_control_data (AAC SSR) in an LC stream, packet %llu",
                                s->frame_no);
-    if ((st = read_spectral(s, br, ics, err)) < 0)
+    /* Without pulse data the spectrum is inverse quantised as it is read. */
+    if ((st = read_spectral(s, br, ics, spec, npulse == 0, err)) < 0)
         return st;
     for (unsigned i = 0; i < npulse; i++) {
         int v = s->q[pulse_pos[i]];
@@ -714,7 +891,7 @@ static segue_status read_ics(aac_state *s, bitreader *br, aac_ics *ics, int comm
             return corrupt(s, err, "pulse amplitude above 8191");
         s->q[pulse_pos[i]] = (int16_t)v;
     }
-    dequantise(s, ics, spec);
+    dequantise(s, ics, spec, npulse != 0);
     return SEGUE_OK;
 }
 
@@ -785,14 +962,20 @@ static void synthesize(aac_state *s, const aac_ics *ics, float *spec, unsigned c
     const float *right = seq == EIGHT_SHORT || seq == LONG_START
                              ? (cur ? aac_kbd_short : aac_sine_short)
                              : (cur ? aac_kbd_long : aac_sine_long);
-    float *out = s->work;
-    dsp->aac_window_overlap(out, s->overlap + ch * FRAME, s->imdct, seq, left, right);
+    /* The spectrum is spent: the channel's samples go over it. */
+    dsp->aac_window_overlap(spec, s->overlap + ch * FRAME, s->imdct, seq, left, right);
     s->prev_shape[ch] = ics->window_shape;
+    s->done[ch] = 1;
+}
+
+/* Channel ch's samples (synthesize's, over its spectrum) into the
+ * interleaved output. */
+static void output_channel(aac_state *s, const float *x, unsigned ch)
+{
     unsigned n = s->channels;
     float *pcm = s->pcm + ch;
     for (unsigned i = 0; i < FRAME; i++)
-        pcm[i * n] = out[i];
-    s->done[ch] = 1;
+        pcm[i * n] = x[i];
 }
 
 /* 4.6.8.1 M/S and 4.6.8.2 intensity stereo of a CPE. */
@@ -814,17 +997,19 @@ static void apply_stereo(aac_state *s)
                 if (s->ms_used[idx])
                     scale = -scale;
                 for (unsigned win = 0; win < l->group_len[g]; win++) {
-                    unsigned off = (w0 + win) * 128u;
-                    for (unsigned k = start; k < end; k++)
-                        sr[off + k] = sl[off + k] * scale;
+                    size_t off = (w0 + win) * 128u;
+                    s->dsp->scale_f32(sr + off + start, sl + off + start, scale, end - start);
                 }
             } else if (s->ms_used[idx] && bl < NOISE_HCB && bt < NOISE_HCB) {
                 for (unsigned win = 0; win < l->group_len[g]; win++) {
-                    unsigned off = (w0 + win) * 128u;
-                    for (unsigned k = start; k < end; k++) {
-                        float m = sl[off + k], d = sr[off + k];
-                        sl[off + k] = m + d;
-                        sr[off + k] = m - d;
+                    /* Distinct restrict pointers and a size_t count: a loop
+                     * the compiler vectorises. */
+                    float *restrict pl = sl + (w0 + win) * 128u + start;
+                    float *restrict pr = sr + (w0 + win) * 128u + start;
+                    for (size_t k = 0, n = end - start; k < n; k++) {
+                        float m = pl[k], d = pr[k];
+                        pl[k] = m + d;
+                        pr[k] = m - d;
                     }
                 }
             }
@@ -844,7 +1029,8 @@ static const aac_elem *find_elem(const aac_state *s, unsigned type, unsigned key
 /* 4.4.2.1 raw_data_block. */
 static segue_status decode_block(aac_state *s, const uint8_t *data, size_t size, segue_error *err)
 {
-    bitreader br = {data, size * 8u, 0};
+    bitreader br;
+    br_init(&br, data, size);
     unsigned seen[4] = {0, 0, 0, 0};
     segue_status st;
     for (unsigned elements = 0;; elements++) {
@@ -876,6 +1062,7 @@ static segue_status decode_block(aac_state *s, const uint8_t *data, size_t size,
                 if ((st = read_ics(s, &br, &s->ics[0], 0, s->spec[0], err)) < 0)
                     return st;
                 synthesize(s, &s->ics[0], s->spec[0], e->ch[0]);
+                output_channel(s, s->spec[0], e->ch[0]);
                 break;
             }
             unsigned common = br_read(&br, 1);
@@ -904,12 +1091,19 @@ static segue_status decode_block(aac_state *s, const uint8_t *data, size_t size,
                 apply_stereo(s);
             synthesize(s, &s->ics[0], s->spec[0], e->ch[0]);
             synthesize(s, &s->ics[1], s->spec[1], e->ch[1]);
+            if (s->channels == 2 && e->ch[0] == 0 && e->ch[1] == 1) {
+                s->dsp->interleave2_f32(s->pcm, s->spec[0], s->spec[1], FRAME);
+            } else {
+                output_channel(s, s->spec[0], e->ch[0]);
+                output_channel(s, s->spec[1], e->ch[1]);
+            }
             break;
         }
         case ID_CCE:
-            return segue_error_set(err, SEGUE_ERR_UNSUPPORTED,
-                                   "aac: coupling_channel_element not supported (packet %llu)",
-                                   s->frame_no);
+            /* Coupling (4.4.2.1 coupling_channel_element) is not
+             * implemented and LC encoders do not use it: in a stream the
+             * AudioSpecificConfig calls LC, one is taken for damage. */
+            return corrupt(s, err, "coupling_channel_element (not supported)");
         case ID_DSE: {
             br_read(&br, 4);
             unsigned align = br_read(&br, 1), count = br_read(&br, 8);
@@ -917,7 +1111,7 @@ static segue_status decode_block(aac_state *s, const uint8_t *data, size_t size,
                 count += br_read(&br, 8);
             if (align)
                 br_align(&br);
-            br.pos += 8u * count;
+            br_seek(&br, br_tell(&br) + 8u * count);
             break;
         }
         case ID_PCE: {
@@ -940,12 +1134,17 @@ static segue_status decode_block(aac_state *s, const uint8_t *data, size_t size,
             if (count == 15)
                 count += br_read(&br, 8) - 1u;
             if (count) {
-                size_t start = br.pos;
+                size_t start = br_tell(&br);
                 unsigned type = br_read(&br, 4);
-                if (type == EXT_SBR_DATA || type == EXT_SBR_DATA_CRC)
+                /* Implicit SBR signalling (4.5.2.8.2): SBR data in the first
+                 * packet makes this an HE-AAC stream, which is refused rather
+                 * than played band-limited at half rate; once the stream has
+                 * decoded as LC, SBR data is a fill element like any other and
+                 * the LC core is what comes out. */
+                if ((type == EXT_SBR_DATA || type == EXT_SBR_DATA_CRC) && !s->lc_seen)
                     return segue_error_set(err, SEGUE_ERR_UNSUPPORTED,
                                            "unsupported: HE-AAC (SBR)");
-                br.pos = start + 8u * count;
+                br_seek(&br, start + 8u * count);
             }
             break;
         }
@@ -999,7 +1198,8 @@ static segue_status he_aac(segue_error *err)
 static segue_status parse_asc(aac_state *s, const uint8_t *asc, size_t size, unsigned *channels,
                               segue_error *err)
 {
-    bitreader br = {asc, size * 8u, 0};
+    bitreader br;
+    br_init(&br, asc, size);
     unsigned aot = read_aot(&br);
     unsigned sfi = read_sfi(&br);
     unsigned config = br_read(&br, 4);
@@ -1024,13 +1224,13 @@ static segue_status parse_asc(aac_state *s, const uint8_t *asc, size_t size, uns
         br_read(&br, 14); /* coreCoderDelay */
     br_read(&br, 1);      /* extensionFlag: 0 for AAC-LC */
     if (config == 0) {
-        size_t before = br.pos;
+        size_t before = br_tell(&br);
         br_read(&br, 4); /* element_instance_tag */
         int n = parse_pce(s, &br, 1);
         if (n < 0) {
             /* No PCE here (a 2-byte ASC from ADTS): the first raw_data_block
              * brings it. */
-            br.pos = before;
+            br_seek(&br, before);
             s->layout_pending = 1;
             *channels = 0;
         } else if (n == 0) {
@@ -1046,7 +1246,7 @@ static segue_status parse_asc(aac_state *s, const uint8_t *asc, size_t size, uns
                                config);
     }
     /* 1.6.2.1: explicit backward-compatible SBR signalling. */
-    if (!s->layout_pending && br.pos + 16 <= br.bits && br_read(&br, 11) == 0x2b7) {
+    if (!s->layout_pending && br_tell(&br) + 16 <= size * 8u && br_read(&br, 11) == 0x2b7) {
         unsigned ext = read_aot(&br);
         if (ext == 5 && br_read(&br, 1))
             return he_aac(err);
@@ -1125,29 +1325,38 @@ static segue_status aac_decode(void *priv, const segue_packet *pkt, const float 
     memset(&local, 0, sizeof local);
     segue_status st = pkt->data ? decode_block(s, pkt->data, pkt->size, &local)
                                 : corrupt(s, &local, "no data");
-    if (st < 0) {
-        if (s->strict || st == SEGUE_ERR_UNSUPPORTED) {
-            segue_error_set(err, st, "%s", local.detail);
-            return st;
-        }
-        /* Concealment: channels not decoded fade out with the previous
-         * frame's overlap, then restart from silence. */
-        unsigned n = s->channels;
-        for (unsigned c = 0; c < n; c++) {
-            if (s->done[c])
-                continue;
-            float *ov = s->overlap + c * FRAME;
-            for (unsigned i = 0; i < FRAME; i++)
-                s->pcm[i * n + c] = ov[i];
-            memset(ov, 0, FRAME * sizeof(float));
-            s->prev_shape[c] = 0;
-        }
-    }
     size_t nf = FRAME;
     if (pkt->frames && pkt->frames < nf)
         nf = pkt->frames;
+    if (st == SEGUE_OK) {
+        s->lc_seen = 1;
+        *frames = nf;
+        return SEGUE_OK;
+    }
+    if (st == SEGUE_ERR_UNSUPPORTED) {
+        segue_error_set(err, st, "%s", local.detail);
+        return st;
+    }
+    if (s->strict) {
+        segue_error_set(err, SEGUE_ERR_CORRUPT, "%s", local.detail);
+        return SEGUE_ERR_CORRUPT;
+    }
+    /* Concealment: channels not decoded fade out with the previous frame's
+     * overlap, then restart from silence; the channels decoded before the
+     * damage keep their samples. */
+    unsigned n = s->channels;
+    for (unsigned c = 0; c < n; c++) {
+        if (s->done[c])
+            continue;
+        float *ov = s->overlap + c * FRAME;
+        for (unsigned i = 0; i < FRAME; i++)
+            s->pcm[i * n + c] = ov[i];
+        memset(ov, 0, FRAME * sizeof(float));
+        s->prev_shape[c] = 0;
+    }
     *frames = nf;
-    return SEGUE_OK;
+    /* local.detail names the damage and the packet ("aac: ... in packet N"). */
+    return segue_error_set(err, SEGUE_CODEC_CONCEALED, "%s", local.detail);
 }
 
 static void aac_reset(void *priv)

@@ -13,16 +13,32 @@
  * the scalefactor codebook, 1..11 the spectral codebooks. Book b's table
  * starts at aac_huff_lut + aac_huff_lut_root[b]; its first
  * 2^AAC_HUFF_LUT_BITS entries are indexed by the next AAC_HUFF_LUT_BITS
- * bits. Entry e: bit 7 clear, a codeword of value e >> 8 and e & 0x1f bits
- * (book 0: the codeword index; books 1..11: its 4 or 2 digits, 4.6.3.3, in
- * bits 0-4, 5-9, 10-14, 15-19 of the value, without the signed books'
- * offset, and the number of nonzero digits in bits 20-22);
- * bit 7 set, a longer one: skip AAC_HUFF_LUT_BITS and index the table at
- * (e >> 8) by the next e & 0x1f bits (whose entries give the remaining
- * length). tools/gen_aac_tables.py, build_lut. */
+ * bits. Entry e:
+ * - e & AAC_HUFF_SUB: a longer codeword: skip AAC_HUFF_LUT_BITS and index
+ *   the table at (e >> 8) by the next e & 0x1f bits, whose entries are
+ *   read as below (their lengths count from there);
+ * - else e & 0x3f bits to consume (bit 5 is clear): the codeword and, for
+ *   the unsigned spectral books, the sign bits after it (4.6.3.3) when they
+ *   fit in the index. Book 0: the codeword index in bits 8-15. Books 1..11: the values
+ *   with signs and the signed books' offset applied, two's complement,
+ *   first value on top: quads (books 1-4) 4 bits each in bits 28-31, 24-27,
+ *   20-23, 16-19; pairs (5-11) 6 bits each in bits 26-31, 20-25 (book 11's
+ *   escape as +-16, and then AAC_HUFF_ESC is set). When e & AAC_HUFF_SIGNS is set the signs are still to
+ *   read: the values are unsigned and bits 8-10 give how many are nonzero,
+ *   one sign bit each, in order.
+ * tools/gen_aac_tables.py, build_lut and spectral_entry. */
 #define AAC_HUFF_LUT_BITS 9
+#define AAC_HUFF_SUB 0x40u
+#define AAC_HUFF_SIGNS 0x80u
+#define AAC_HUFF_ESC 0x800u
 extern const uint32_t aac_huff_lut[];
 extern const uint16_t aac_huff_lut_root[12];
+
+/* sign(v) |v|^(4/3) by the two's complement field of a spectral entry:
+ * quads' 4 bits, pairs' 6 (v = -8..7, -32..31); the same floats as the
+ * inverse quantisation kernel's pow43 (4.6.1.3). */
+extern const float aac_spec_pow43_quad[16];
+extern const float aac_spec_pow43_pair[64];
 
 /* 2^((s - 100) / 4) / 32768, s = 0..255 (4.6.2.3; the 1/32768 maps the
  * spec's 16-bit output scale to 1.0 = full scale). */

@@ -3,10 +3,12 @@
  * a direct O(N^2) sum of 14496-3 4.6.11.3.1, the state size budget (48 KiB for stereo), allocation only in
  * init (a counting allocator; none for mono/stereo, one block for 5.1),
  * HE-AAC refused at init (object types 5 and 29, explicit 0x2b7 SBR
- * signalling) and at decode (an EXT_SBR_DATA fill element), a hand-made
- * silent raw_data_block, and garbage and truncated access units in strict
- * and lenient mode (never a crash; lenient keeps going with 1024 finite
- * frames, strict says SEGUE_ERR_CORRUPT with a detail). */
+ * signalling) and by an EXT_SBR_DATA fill element in the first packet (a
+ * later one is skipped), a hand-made silent raw_data_block, damaged packets
+ * (reserved codebook, a coupling channel element, every truncation) and
+ * garbage in strict and lenient mode (never a crash; lenient conceals with
+ * 1024 finite frames and SEGUE_CODEC_CONCEALED, its detail naming the
+ * packet; strict says SEGUE_ERR_CORRUPT with the same detail). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -229,20 +231,37 @@ static void test_he_aac(void)
     close_dec(&d);
 }
 
+enum { BLOCK_SILENT, BLOCK_SBR, BLOCK_RESERVED_HCB, BLOCK_CCE };
+
 /* A silent mono raw_data_block: SCE, global gain 100, a long window with
- * max_sfb 0, no tools; then optionally an EXT_SBR_DATA fill element; END. */
-static size_t silent_block(uint8_t *out, int sbr)
+ * max_sfb 0, no tools; then optionally an EXT_SBR_DATA fill element; END.
+ * Damaged variants: BLOCK_RESERVED_HCB has max_sfb 1 and a section of the
+ * reserved codebook 12; BLOCK_CCE starts with a coupling channel element. */
+static size_t silent_block(uint8_t *out, int kind)
 {
     packer p = {{0}, 0};
+    if (kind == BLOCK_CCE) {
+        put(&p, 3, 2); /* ID_CCE */
+        put(&p, 4, 0); /* tag */
+        put(&p, 8, 0);
+    }
     put(&p, 3, 0);   /* ID_SCE */
     put(&p, 4, 0);   /* tag */
     put(&p, 8, 100); /* global_gain */
     put(&p, 1, 0);   /* ics_reserved_bit */
     put(&p, 2, 0);   /* ONLY_LONG_SEQUENCE */
     put(&p, 1, 0);   /* sine */
-    put(&p, 6, 0);   /* max_sfb */
-    put(&p, 1, 0);   /* predictor_data_present */
+    if (kind == BLOCK_RESERVED_HCB) {
+        put(&p, 6, 1);  /* max_sfb */
+        put(&p, 1, 0);  /* predictor_data_present */
+        put(&p, 4, 12); /* sect_cb: reserved */
+        put(&p, 5, 1);  /* sect_len */
+    } else {
+        put(&p, 6, 0); /* max_sfb */
+        put(&p, 1, 0); /* predictor_data_present */
+    }
     put(&p, 3, 0);   /* pulse, tns, gain control: absent */
+    int sbr = kind == BLOCK_SBR;
     if (sbr) {
         put(&p, 3, 6); /* ID_FIL */
         put(&p, 4, 2); /* count */
@@ -255,6 +274,15 @@ static size_t silent_block(uint8_t *out, int sbr)
     return n;
 }
 
+/* "packet N" as a word of `detail`. */
+static int names_packet(const char *detail, unsigned long long n)
+{
+    char want[40];
+    snprintf(want, sizeof want, "in packet %llu", n);
+    const char *at = strstr(detail, want);
+    return at && (at[strlen(want)] < '0' || at[strlen(want)] > '9');
+}
+
 static void test_packets(void)
 {
     uint8_t asc[2], block[64];
@@ -262,27 +290,67 @@ static void test_packets(void)
     for (int strict = 0; strict <= 1; strict++) {
         dec d;
         CHECK(open_dec(&d, asc, 2, 1, strict) == SEGUE_OK, "mono init");
-        size_t n = silent_block(block, 0), frames = 0;
+        size_t n = silent_block(block, BLOCK_SILENT), frames = 0;
         const float *pcm = NULL;
+        unsigned long long packet = 1;
         segue_status st = decode(&d, block, n, &frames, &pcm);
         CHECK(st == SEGUE_OK && frames == 1024, "silent block: %d %zu %s", (int)st, frames,
               d.err.detail);
         for (size_t i = 0; st == SEGUE_OK && i < frames; i++)
             CHECK(pcm[i] == 0.0f, "silent block sample %zu = %g", i, (double)pcm[i]);
-        /* Every truncation. */
+        /* Every truncation: damage, named with its packet number. */
         for (size_t cut = 1; cut < n; cut++) {
             st = decode(&d, block, cut, &frames, &pcm);
+            packet++;
             if (strict)
-                CHECK(st == SEGUE_ERR_CORRUPT && d.err.detail[0], "strict cut %zu: %d", cut,
-                      (int)st);
+                CHECK(st == SEGUE_ERR_CORRUPT && names_packet(d.err.detail, packet),
+                      "strict cut %zu: %d '%s'", cut, (int)st, d.err.detail);
             else
-                CHECK(st == SEGUE_OK && frames == 1024, "lenient cut %zu: %d", cut, (int)st);
+                CHECK(st == SEGUE_CODEC_CONCEALED && frames == 1024 &&
+                          names_packet(d.err.detail, packet),
+                      "lenient cut %zu: %d %zu '%s'", cut, (int)st, frames, d.err.detail);
         }
-        /* Implicit SBR. */
-        n = silent_block(block, 1);
+        /* Damaged packets between good ones: concealed (strict: corrupt),
+         * the next good packet decodes as before. */
+        static const struct {
+            int kind;
+            const char *what;
+        } damaged[2] = {{BLOCK_RESERVED_HCB, "reserved codebook 12"},
+                        {BLOCK_CCE, "coupling_channel_element"}};
+        for (int i = 0; i < 2; i++) {
+            n = silent_block(block, damaged[i].kind);
+            st = decode(&d, block, n, &frames, &pcm);
+            packet++;
+            segue_status want = strict ? SEGUE_ERR_CORRUPT : SEGUE_CODEC_CONCEALED;
+            CHECK(st == want && strstr(d.err.detail, damaged[i].what) &&
+                      strncmp(d.err.detail, "aac: ", 5) == 0 && names_packet(d.err.detail, packet),
+                  "%s (strict %d): %d '%s'", damaged[i].what, strict, (int)st, d.err.detail);
+            if (!strict) {
+                CHECK(frames == 1024, "%s: %zu frames", damaged[i].what, frames);
+                for (size_t k = 0; k < frames; k++)
+                    if (pcm[k] != 0.0f) {
+                        CHECK(0, "%s: concealed sample %zu = %g", damaged[i].what, k,
+                              (double)pcm[k]);
+                        break;
+                    }
+            }
+            n = silent_block(block, BLOCK_SILENT);
+            st = decode(&d, block, n, &frames, &pcm);
+            packet++;
+            CHECK(st == SEGUE_OK && frames == 1024, "good packet after %s: %d '%s'",
+                  damaged[i].what, (int)st, d.err.detail);
+        }
+        /* SBR data after LC packets: a fill element like any other. */
+        n = silent_block(block, BLOCK_SBR);
         st = decode(&d, block, n, &frames, &pcm);
-        CHECK(st == SEGUE_ERR_UNSUPPORTED && strstr(d.err.detail, "HE-AAC"),
-              "SBR fill element: %d '%s'", (int)st, d.err.detail);
+        CHECK(st == SEGUE_OK && frames == 1024, "SBR fill element mid-stream: %d '%s'", (int)st,
+              d.err.detail);
+        close_dec(&d);
+        /* Implicit SBR signalling: SBR data in the first packet. */
+        CHECK(open_dec(&d, asc, 2, 1, strict) == SEGUE_OK, "mono init");
+        st = decode(&d, block, n, &frames, &pcm);
+        CHECK(st == SEGUE_ERR_UNSUPPORTED && strstr(d.err.detail, "unsupported: HE-AAC (SBR)"),
+              "SBR fill element first: %d '%s'", (int)st, d.err.detail);
         close_dec(&d);
     }
     /* Garbage in every configuration, both modes, with resets. */
@@ -304,8 +372,12 @@ static void test_packets(void)
                 const float *pcm = NULL;
                 segue_status st = decode(&d, junk, len, &frames, &pcm);
                 if (!strict) {
-                    CHECK(st == SEGUE_OK || st == SEGUE_ERR_UNSUPPORTED, "lenient garbage: %d",
-                          (int)st);
+                    CHECK(st == SEGUE_OK || st == SEGUE_CODEC_CONCEALED ||
+                              st == SEGUE_ERR_UNSUPPORTED,
+                          "lenient garbage: %d", (int)st);
+                    if (st == SEGUE_CODEC_CONCEALED)
+                        CHECK(strstr(d.err.detail, "packet") != NULL, "concealed: '%s'",
+                              d.err.detail);
                 } else {
                     CHECK(st == SEGUE_OK || st == SEGUE_ERR_CORRUPT ||
                               st == SEGUE_ERR_UNSUPPORTED,
@@ -313,7 +385,7 @@ static void test_packets(void)
                     if (st < 0)
                         CHECK(d.err.detail[0] != 0, "no detail for %d", (int)st);
                 }
-                if (st == SEGUE_OK && len) {
+                if ((st == SEGUE_OK || st == SEGUE_CODEC_CONCEALED) && len) {
                     CHECK(frames == 1024, "frames %zu", frames);
                     for (size_t k = 0; k < frames * ch; k++)
                         if (!isfinite(pcm[k])) {

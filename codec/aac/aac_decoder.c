@@ -992,9 +992,13 @@ static void apply_stereo(aac_state *s)
                 float scale = exp2f(-0.25f * (float)r->sf[idx]);
                 if (bt == INTENSITY_HCB2)
                     scale = -scale;
-                /* 4.6.8.2.3 invert_intensity; as FFmpeg's decoder and encoder
-                 * agree, ms_used inverts for ms_mask_present 2 as well. */
-                if (s->ms_used[idx])
+                /* 4.6.8.2.3 invert_intensity(): 1 - 2 ms_used only when
+                 * ms_mask_present == 1; with 2 ("M/S on every band") the
+                 * intensity bands are not inverted. libavcodec 5.1 inverts
+                 * them too; faad2 follows the clause, and so do we: on
+                 * ffmpeg's own forced-M/S streams the clause rebuilds the
+                 * right channel closer to the source (docs/aac.md). */
+                if (s->ms_mask_present == 1 && s->ms_used[idx])
                     scale = -scale;
                 for (unsigned win = 0; win < l->group_len[g]; win++) {
                     size_t off = (w0 + win) * 128u;

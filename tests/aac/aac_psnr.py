@@ -99,13 +99,13 @@ def ms2_with_is(o):
 # How codec/aac signs intensity-stereo bands when ms_mask_present is 2.
 # ISO/IEC 14496-3 4.6.8.2.3: invert_intensity(g, sfb) is 1 - 2 ms_used only
 # when ms_mask_present == 1, else 1; libavcodec (5.1) also inverts for
-# ms_mask_present == 2 (it sets every ms_used and tests ms_present != 0),
-# and codec/aac does as libavcodec: 'libavcodec'. faad2 follows the clause
-# and rebuilds the right channel closer to the source (docs/aac.md). When
-# codec/aac follows the clause, set 'spec': the forced-M/S-with-intensity
-# streams are then asserted against faad (aac_faad.py) and only reported
-# against libavcodec here, and the other way round while 'libavcodec'.
-MS2_IS_SIGN = 'libavcodec'
+# ms_mask_present == 2 (it sets every ms_used and tests ms_present != 0).
+# faad2 follows the clause and rebuilds the right channel closer to the
+# source (docs/aac.md), and codec/aac follows it too: 'spec'. The
+# forced-M/S-with-intensity streams are therefore asserted against faad
+# (aac_faad.py) and only reported against libavcodec here ('libavcodec'
+# would swap the two).
+MS2_IS_SIGN = 'spec'
 
 
 # (name, source, seconds, channels, rate, encoder options)

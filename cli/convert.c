@@ -400,15 +400,6 @@ static int verify_loudness(const verify_plan *vp, const segue_metadata *got)
         return 0; /* reported as not carried */
     segue_loudness l;
     segue_metadata_get_loudness(got, &l);
-    /* A reader that keeps ReplayGain as text (the MP4 reader keeps
-     * ----:com.apple.iTunes:replaygain_track_gain as a tag): its value. */
-    const char *text = segue_metadata_get(got, "REPLAYGAIN_TRACK_GAIN", 0);
-    char *end = NULL;
-    double parsed = text ? strtod(text, &end) : NAN;
-    if (!l.has_track_gain && text && end != text && isfinite(parsed)) {
-        l.has_track_gain = 1;
-        l.track_gain_db = parsed;
-    }
     double rg = -18.0 - vp->stats.integrated_lufs, r128 = -23.0 - vp->stats.integrated_lufs;
     const double tol = 0.02;
     if (l.has_r128_track && fabs(l.r128_track_gain_db - r128) <= tol)

@@ -453,6 +453,12 @@ static int take_replaygain(id3_ctx *c, const char *key, const char *value)
     return parse_decimal(value, &v) && segue_tag_set_replaygain(c->m, key, v);
 }
 
+int segue_tag_take_replaygain_text(segue_metadata *m, const char *key, const char *value)
+{
+    double v;
+    return parse_decimal(value, &v) && segue_tag_set_replaygain(m, key, v);
+}
+
 int segue_tag_set_replaygain(segue_metadata *m, const char *key, double value)
 {
     static const char *const names[] = {"REPLAYGAIN_TRACK_GAIN", "REPLAYGAIN_TRACK_PEAK",

@@ -65,4 +65,12 @@ segue_status segue_tag_add_text(segue_metadata *m, const char *key, const uint8_
  */
 int segue_tag_set_replaygain(segue_metadata *m, const char *key, double value);
 
+/*
+ * The same from the tag's text ("-7.03 dB", "0.959778": a decimal number,
+ * anything after it ignored). Returns 1 if `key` is a ReplayGain name and
+ * the value parsed, else 0 (the caller keeps the field as text). Used by
+ * the readers of ID3v2 TXXX and MP4 freeform items.
+ */
+int segue_tag_take_replaygain_text(segue_metadata *m, const char *key, const char *value);
+
 #endif

@@ -146,6 +146,16 @@ static segue_status read_data(ilst_reader *r, uint32_t type, const char *name, m
             parse_smpb(r, v, n);
             return SEGUE_OK; /* describes this encoding only; not carried over */
         }
+        /* ReplayGain freeform items (replaygain_track_gain "-7.03 dB", as
+         * foobar2000 and ffmpeg write them) fill the loudness record, as
+         * the ID3 and Vorbis comment readers do; unparsable ones stay text. */
+        if (n < 64) {
+            char text[64];
+            memcpy(text, v, n);
+            text[n] = '\0';
+            if (segue_tag_take_replaygain_text(ctx->metadata, name, text))
+                return SEGUE_OK;
+        }
         return add_text(r, name, v, n);
     }
     for (size_t i = 0; i < sizeof text_items / sizeof text_items[0]; i++)

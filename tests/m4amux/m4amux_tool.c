@@ -414,6 +414,19 @@ static int cmd_tags(const char *path)
         segue_metadata_get_gapless(m, &g);
         printf("], \"delay\": %u, \"padding\": %u, \"total\": %" PRIu64, g.encoder_delay,
                g.padding, g.total_frames);
+        segue_loudness l;
+        segue_metadata_get_loudness(m, &l);
+        printf(", \"loudness\": {");
+        int n = 0;
+        if (l.has_track_gain)
+            printf("%s\"track_gain_db\": %.9g", n++ ? ", " : "", l.track_gain_db);
+        if (l.has_track_peak)
+            printf("%s\"track_peak\": %.9g", n++ ? ", " : "", l.track_peak);
+        if (l.has_album_gain)
+            printf("%s\"album_gain_db\": %.9g", n++ ? ", " : "", l.album_gain_db);
+        if (l.has_album_peak)
+            printf("%s\"album_peak\": %.9g", n++ ? ", " : "", l.album_peak);
+        printf("}");
     }
     printf("}\n");
     segue_decoder_destroy(d);

@@ -468,6 +468,13 @@ def part_tags():
     check(ff("replaygain_track_gain") == ["-6.50 dB"] and ff("replaygain_track_peak") == ["0.912345"]
           and ff("replaygain_album_gain") == ["-7.25 dB"] and ff("replaygain_album_peak") == ["0.980000"],
           "ReplayGain: %s %s" % (ff("replaygain_track_gain"), ff("replaygain_track_peak")))
+    # segue's reader takes the ReplayGain freeform items into its loudness
+    # record (as the ID3 and Vorbis comment readers do), not as text tags.
+    rt = tool("tags", m4a)
+    lt = rt.get("loudness", {})
+    check(lt == {"track_gain_db": -6.5, "track_peak": 0.912345, "album_gain_db": -7.25, "album_peak": 0.98}
+          and not any(k.upper().startswith("REPLAYGAIN") for k, _ in rt.get("tags", [])),
+          "segue reads the ReplayGain items as loudness: %s / tags %s" % (lt, rt.get("tags")))
     norm = ff("iTunNORM")
     ratio = 10 ** (6.5 / 10)
     words = norm[0].split() if norm else []

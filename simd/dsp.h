@@ -260,9 +260,10 @@ typedef struct segue_dsp {
     /* ---- AAC-LC encoder (codec/aac/enc) -----------------------------------
      * Kernels of the encoder's hot paths. Scalar versions in
      * simd/dsp_aacenc_scalar.c are the specification; x86/arm versions
-     * override them and tests/simd checks them against it. Tolerances are
-     * declared beside each kernel (SEGUE_DSP_AACENC_TOLERANCE_REL in
-     * dsp_aacenc_scalar.c's header comment); integer outputs are exact. */
+     * override them and tests/simd checks them against it. Tolerances:
+     * SEGUE_DSP_AACENC_TOLERANCE_REL and SEGUE_DSP_AACENC_ERROR_TOLERANCE_REL
+     * (after this struct; dsp_aacenc_scalar.c's header comment explains
+     * them); integer outputs are exact. */
     /* Forward MDCT (14496-3 4.6.11.3.1, the transform the IMDCT inverts) of
      * N windowed time samples to N/2 coefficients,
      *   out[k] = sum_n in[n] cos(2 pi / N (n + n0)(k + 1/2)),
@@ -286,6 +287,14 @@ typedef struct segue_dsp {
      * Tolerance: relative 2^-16 of the result. */
     float (*aacenc_quant_error)(const float *x, const int16_t *q, size_t n, float step);
 } segue_dsp;
+
+/* AAC encoder kernels: aacenc_mdct outputs within this times the call's
+ * peak |out| (2^-18, as the decoder's filterbank: vector kernels may
+ * reorder the FFT's sums); aacenc_quant_error within ..._ERROR_... times
+ * its result (2^-16: sums of up to a few thousand positive terms kept in
+ * float lanes). pow34 and quantize are bit-exact. */
+#define SEGUE_DSP_AACENC_TOLERANCE_REL (1.0f / 262144.0f)
+#define SEGUE_DSP_AACENC_ERROR_TOLERANCE_REL (1.0f / 65536.0f)
 
 /* The table for the active level; initialised once, thread-safe after the
  * first call returns. Never NULL. */

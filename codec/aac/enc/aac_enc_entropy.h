@@ -22,8 +22,10 @@ typedef struct aacenc_bitwriter {
     int overflow;      /* set when a write did not fit; later writes do nothing */
 } aacenc_bitwriter;
 
+/* Starts writing at buf[0]; buf (cap bytes) stays owned by the caller. */
 void aacenc_bw_init(aacenc_bitwriter *bw, uint8_t *buf, size_t cap);
-/* Appends the low `nbits` (0..32) of `value`. */
+/* Appends the low `nbits` (0..32) of `value`. Sets overflow, and then
+ * ignores every later write, when buf is full. */
 void aacenc_bw_put(aacenc_bitwriter *bw, uint32_t value, unsigned nbits);
 /* Bits written so far (including pending). */
 size_t aacenc_bw_bits(const aacenc_bitwriter *bw);
@@ -54,16 +56,24 @@ unsigned aacenc_spectral_bits(const int16_t *q, size_t n, unsigned book);
 /* Fills bits[0..11] with aacenc_spectral_bits() for every book in one pass
  * over q (the sectioning's input); faster than 12 calls. */
 void aacenc_spectral_bits_all(const int16_t *q, size_t n, unsigned bits[12]);
-/* Writes the values as spectral_data() does for one band of one window. */
+/* Writes the values as spectral_data() does for one band of one window:
+ * per tuple the codeword, the sign bits of an unsigned book's nonzero
+ * values (1 = negative), and book 11's escape words. Books 0 and 12..15
+ * write nothing. Values outside the book (a caller's bug) are clamped to
+ * it, so the stream stays parseable. */
 void aacenc_spectral_write(aacenc_bitwriter *bw, const int16_t *q, size_t n, unsigned book);
 
 /* Scalefactor codebook (Table 4.A.1): bits and code for a difference
  * -60..60 between consecutive scalefactors (also used for the
  * intensity positions and PNS energies, 4.6.2.3.2). */
+/* aacenc_sf_bits: AACENC_BITS_INF outside -60..60; aacenc_sf_write clamps
+ * to -60..60. */
 unsigned aacenc_sf_bits(int delta);
 void aacenc_sf_write(aacenc_bitwriter *bw, int delta);
 
 /* ---- section data (4.5.2.3, 4.6.3.2) ------------------------------------ */
+/* Most bands aacenc_section_plan() takes: max_sfb is a 6-bit field. */
+#define AACENC_MAX_SECTION_BANDS 64u
 /* Chooses the book of each of the `nbands` bands of one window group so
  * that section_data() plus spectral_data() take the fewest bits (dynamic
  * programming over section boundaries; a section's header costs 4 bits of
@@ -72,7 +82,10 @@ void aacenc_sf_write(aacenc_bitwriter *bw, int delta);
  * k. `fixed[b]` is 0 for a free band, or the book a band must use
  * (AACENC_NOISE_HCB, AACENC_INTENSITY_HCB[2]; those bands cost nothing in
  * spectral_data and never merge with other books). Writes the books to
- * `book` and returns the total bits (section data + spectral data). */
+ * `book` and returns the total bits (section data + spectral data).
+ * `fixed` may be NULL (every band free). Returns AACENC_BITS_INF, `book`
+ * then unspecified, when some band has no book that codes it or nbands >
+ * AACENC_MAX_SECTION_BANDS. O(nbands^2) time, no allocation. */
 unsigned aacenc_section_plan(const unsigned (*band_bits)[12], const uint8_t *fixed,
                              unsigned nbands, int short_window, uint8_t *book);
 /* Writes section_data() for one window group from the per-band books. */

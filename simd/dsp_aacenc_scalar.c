@@ -17,12 +17,15 @@
  * reversal tables and the same radix-2 butterflies (reimplemented here:
  * the decoder's kernel file is its own).
  *
- * Scaling: none, X is the plain sum above. The decoder's IMDCT multiplies
- * by 2/N, so IMDCT(MDCT(w x)) is w x plus its time-domain alias, and the
+ * Scaling: the kernel returns 2 X (the factor 2 of the analysis in
+ * 14496-3's informative encoder description). The decoder's IMDCT scales by
+ * 2/N, and sum_k cos(.)cos(.) over the M = N/2 lines is N/4 per term, so
+ * IMDCT(2 X) is the windowed block plus its time-domain alias, and the
  * windowing and overlap-add of aac_window_overlap (Princen-Bradley windows)
- * give back x: the encoder feeds samples on the scale it wants the
- * decoder's output on (tests/simd/check_aacenc_kernels.c checks the
- * reconstruction for long and short blocks, sine and KBD windows).
+ * give back x exactly: the encoder feeds samples on the scale it wants the
+ * decoder's output on. tests/simd/check_aacenc_kernels.c checks the
+ * reconstruction for long and short blocks, sine and KBD windows. The
+ * factor is applied to the folded input (a power of two: exact).
  *
  * Tolerances (declared in simd/dsp.h): MDCT outputs within
  * SEGUE_DSP_AACENC_TOLERANCE_REL of the call's peak |out|; pow34 and the
@@ -71,7 +74,7 @@ void segue_aacenc_mdct_scalar(float *out, const float *in, unsigned log2n, float
     const float *ts = log2n == 11 ? segue_aac_imdct_sin_long : segue_aac_imdct_sin_short;
     float *re = work, *im = work + q;
     for (unsigned k = 0; k < q; k++) {
-        float xr = fold(in, 2 * k, m), xi = fold(in, m - 1 - 2 * k, m);
+        float xr = 2.0f * fold(in, 2 * k, m), xi = 2.0f * fold(in, m - 1 - 2 * k, m);
         unsigned r = (unsigned)segue_aac_bitrev512[k] >> shift;
         re[r] = xr * tc[k] + xi * ts[k];
         im[r] = xi * tc[k] - xr * ts[k];

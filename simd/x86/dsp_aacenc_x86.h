@@ -1,0 +1,131 @@
+/*
+ * simd/x86/dsp_aacenc_x86.h - 128-bit parts of the AAC encoder kernels
+ * shared by dsp_aacenc_sse2.c and dsp_aacenc_avx2.c (static inline: each file
+ * compiles them with its own ISA flags). Included only by those files.
+ *
+ * The forward MDCT's fold, pre-twiddle, radix-2 FFT stages and
+ * post-twiddle, four elements at a time, with the operations of
+ * simd/dsp_aacenc_scalar.c in the same order per element (separate
+ * multiplies and adds: neither file is built with -mfma), so the results
+ * equal the scalar kernel's bit for bit up to the sign of zero.
+ */
+#ifndef SEGUE_SIMD_X86_DSP_AACENC_X86_H
+#define SEGUE_SIMD_X86_DSP_AACENC_X86_H
+
+#include <emmintrin.h>
+#include <stddef.h>
+
+#include "simd/dsp_impl.h"
+
+static inline __m128 aacenc_rev4(__m128 v)
+{
+    return _mm_shuffle_ps(v, v, _MM_SHUFFLE(0, 1, 2, 3));
+}
+
+/* p[0], p[2], p[4], p[6]. */
+static inline __m128 aacenc_even4(const float *p)
+{
+    return _mm_shuffle_ps(_mm_loadu_ps(p), _mm_loadu_ps(p + 4), _MM_SHUFFLE(2, 0, 2, 0));
+}
+
+/* p[0], p[-2], p[-4], p[-6] (p points at the first, highest element). */
+static inline __m128 aacenc_down4(const float *p)
+{
+    return _mm_shuffle_ps(_mm_loadu_ps(p - 3), _mm_loadu_ps(p - 7), _MM_SHUFFLE(1, 3, 1, 3));
+}
+
+/* Fold and pre-twiddle (dsp_aacenc_scalar.c, with Q = N/4, M = 2Q):
+ *   u[2k]     = -in[3Q+2k] - in[3Q-1-2k]    k < Q/2,
+ *             =  in[2k-Q]  - in[3Q-1-2k]    k >= Q/2;
+ *   u[M-1-2k] =  in[Q-1-2k] - in[Q+2k]      k < Q/2,
+ *             = -in[5Q-1-2k] - in[Q+2k]     k >= Q/2;
+ * z[k] = (2 u[2k] + i 2 u[M-1-2k]) e^(-i theta_k), stored at the bit-reversed
+ * position. Q is a multiple of 8, so no group of four straddles Q/2. */
+static inline void aacenc_mdct_pre(const float *in, unsigned log2n, float *re, float *im)
+{
+    unsigned q = 1u << (log2n - 2), shift = log2n == 11 ? 0u : 3u;
+    const float *tc = log2n == 11 ? segue_aac_imdct_cos_long : segue_aac_imdct_cos_short;
+    const float *ts = log2n == 11 ? segue_aac_imdct_sin_long : segue_aac_imdct_sin_short;
+    const __m128 neg = _mm_set1_ps(-0.0f);
+    for (unsigned k = 0; k < q; k += 4) {
+        __m128 xr, xi;
+        __m128 b = aacenc_down4(in + 3 * q - 1 - 2 * k), c = aacenc_even4(in + q + 2 * k);
+        if (k < q / 2) {
+            xr = _mm_sub_ps(_mm_xor_ps(aacenc_even4(in + 3 * q + 2 * k), neg), b);
+            xi = _mm_sub_ps(aacenc_down4(in + q - 1 - 2 * k), c);
+        } else {
+            xr = _mm_sub_ps(aacenc_even4(in + 2 * k - q), b);
+            xi = _mm_sub_ps(_mm_xor_ps(aacenc_down4(in + 5 * q - 1 - 2 * k), neg), c);
+        }
+        xr = _mm_add_ps(xr, xr); /* the factor 2 (dsp_aacenc_scalar.c) */
+        xi = _mm_add_ps(xi, xi);
+        __m128 cs = _mm_loadu_ps(tc + k), sn = _mm_loadu_ps(ts + k);
+        float r[4], i[4];
+        _mm_storeu_ps(r, _mm_add_ps(_mm_mul_ps(xr, cs), _mm_mul_ps(xi, sn)));
+        _mm_storeu_ps(i, _mm_sub_ps(_mm_mul_ps(xi, cs), _mm_mul_ps(xr, sn)));
+        for (unsigned j = 0; j < 4; j++) {
+            unsigned p = (unsigned)segue_aac_bitrev512[k + j] >> shift;
+            re[p] = r[j];
+            im[p] = i[j];
+        }
+    }
+}
+
+/* The radix-2 stages of half-size 1 and 2, as the scalar loop does them. */
+static inline void aacenc_fft_first2(float *re, float *im, unsigned q)
+{
+    for (unsigned h = 1; h <= 2; h *= 2)
+        for (unsigned start = 0; start < q; start += 2 * h)
+            for (unsigned j = 0; j < h; j++) {
+                float wr = segue_aac_fft_cos[h + j], wi = segue_aac_fft_sin[h + j];
+                unsigned a = start + j, b = a + h;
+                float br = re[b] * wr - im[b] * wi;
+                float bi = re[b] * wi + im[b] * wr;
+                re[b] = re[a] - br;
+                im[b] = im[a] - bi;
+                re[a] += br;
+                im[a] += bi;
+            }
+}
+
+/* One radix-2 stage of half-size h >= 4, four butterflies at a time. */
+static inline void aacenc_fft_stage4(float *re, float *im, unsigned q, unsigned h)
+{
+    for (unsigned start = 0; start < q; start += 2 * h)
+        for (unsigned j = 0; j < h; j += 4) {
+            __m128 wr = _mm_loadu_ps(segue_aac_fft_cos + h + j);
+            __m128 wi = _mm_loadu_ps(segue_aac_fft_sin + h + j);
+            float *ra = re + start + j, *ia = im + start + j;
+            __m128 xr = _mm_loadu_ps(ra + h), xi = _mm_loadu_ps(ia + h);
+            __m128 br = _mm_sub_ps(_mm_mul_ps(xr, wr), _mm_mul_ps(xi, wi));
+            __m128 bi = _mm_add_ps(_mm_mul_ps(xr, wi), _mm_mul_ps(xi, wr));
+            __m128 ar = _mm_loadu_ps(ra), ai = _mm_loadu_ps(ia);
+            _mm_storeu_ps(ra + h, _mm_sub_ps(ar, br));
+            _mm_storeu_ps(ia + h, _mm_sub_ps(ai, bi));
+            _mm_storeu_ps(ra, _mm_add_ps(ar, br));
+            _mm_storeu_ps(ia, _mm_add_ps(ai, bi));
+        }
+}
+
+/* Post-twiddle and output: A[p] = Re v[p] to out[2p], B[p] = -Im v[p] to
+ * out[M-1-2p]; out[2p .. 2p+7] interleaves A[p..p+3] with B[Q-1-p ..
+ * Q-4-p]. A and B are formed in place over re and im first. */
+static inline void aacenc_mdct_post(float *out, float *re, float *im, unsigned log2n)
+{
+    unsigned q = 1u << (log2n - 2);
+    const float *tc = log2n == 11 ? segue_aac_imdct_cos_long : segue_aac_imdct_cos_short;
+    const float *ts = log2n == 11 ? segue_aac_imdct_sin_long : segue_aac_imdct_sin_short;
+    for (unsigned p = 0; p < q; p += 4) {
+        __m128 cs = _mm_loadu_ps(tc + p), sn = _mm_loadu_ps(ts + p);
+        __m128 xr = _mm_loadu_ps(re + p), xi = _mm_loadu_ps(im + p);
+        _mm_storeu_ps(re + p, _mm_add_ps(_mm_mul_ps(xr, cs), _mm_mul_ps(xi, sn)));
+        _mm_storeu_ps(im + p, _mm_sub_ps(_mm_mul_ps(xr, sn), _mm_mul_ps(xi, cs)));
+    }
+    for (unsigned p = 0; p < q; p += 4) {
+        __m128 a = _mm_loadu_ps(re + p), b = aacenc_rev4(_mm_loadu_ps(im + q - 4 - p));
+        _mm_storeu_ps(out + 2 * p, _mm_unpacklo_ps(a, b));
+        _mm_storeu_ps(out + 2 * p + 4, _mm_unpackhi_ps(a, b));
+    }
+}
+
+#endif

@@ -8,7 +8,7 @@
  *                (dsp_aacenc_x86.h), the stages of half-size >= 8 eight
  *                butterflies at a time - bit-exact;
  *   pow34:       sqrt(|x| sqrt(|x|)) - exact;
- *   quantize:    16 values a step, min with 8191 (NaN gives 8191, as the
+ *   quantize:    16 values a step, then 4, min with 8191 (NaN gives 8191, as the
  *                scalar comparison), truncation, signs from x < 0 - exact;
  *   quant_error: pow43 gathered, squares summed in 8 float lanes - within
  *                the declared tolerance.
@@ -81,10 +81,10 @@ static int aacenc_quantize_avx2(int16_t *q, const float *x, const float *x34, si
         _mm256_storeu_si256((__m256i *)(void *)(q + i), _mm256_sub_epi16(_mm256_xor_si256(a, s), s));
     }
     __m128i m = _mm_max_epi16(_mm256_castsi256_si128(mx), _mm256_extracti128_si256(mx, 1));
-    m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
-    m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
-    m = _mm_max_epi16(m, _mm_shufflelo_epi16(m, _MM_SHUFFLE(2, 3, 0, 1)));
-    int mv = (int16_t)_mm_cvtsi128_si32(m);
+    const __m128 is4 = _mm_set1_ps(istep), rd4 = _mm_set1_ps(rounding);
+    for (; i + 4 <= n; i += 4)
+        m = aacenc_quant4(q + i, x + i, x34 + i, is4, rd4, m);
+    int mv = aacenc_hmax_epi16(m);
     int t = segue_aacenc_quantize_scalar(q + i, x + i, x34 + i, n - i, istep, rounding);
     return t > mv ? t : mv;
 }

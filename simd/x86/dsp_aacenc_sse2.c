@@ -12,7 +12,9 @@
  *                truncation, the sign from x < 0 - exact;
  *   quant_error: pow43 looked up per lane, squares summed in 4 float lanes
  *                (not the scalar's double): within the declared tolerance.
- * Tails shorter than a vector go to the scalar kernels.
+ * The quantiser takes 8 values a step, then 4; shorter tails (bands are
+ * multiples of 4, so only odd calls) and other kernels' tails go to the
+ * scalar kernels.
  */
 #include <emmintrin.h>
 
@@ -40,14 +42,6 @@ static void aacenc_pow34_sse2(float *dst, const float *x, size_t n)
     segue_aacenc_pow34_scalar(dst + i, x + i, n - i);
 }
 
-static int hmax_epi16(__m128i m)
-{
-    m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
-    m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
-    m = _mm_max_epi16(m, _mm_shufflelo_epi16(m, _MM_SHUFFLE(2, 3, 0, 1)));
-    return (int16_t)_mm_cvtsi128_si32(m);
-}
-
 static int aacenc_quantize_sse2(int16_t *q, const float *x, const float *x34, size_t n,
                                 float istep, float rounding)
 {
@@ -66,7 +60,11 @@ static int aacenc_quantize_sse2(int16_t *q, const float *x, const float *x34, si
         mx = _mm_max_epi16(mx, a);
         _mm_storeu_si128((__m128i *)(void *)(q + i), _mm_sub_epi16(_mm_xor_si128(a, s), s));
     }
-    int m = hmax_epi16(mx);
+    if (i + 4 <= n) {
+        mx = aacenc_quant4(q + i, x + i, x34 + i, is, rd, mx);
+        i += 4;
+    }
+    int m = aacenc_hmax_epi16(mx);
     int t = segue_aacenc_quantize_scalar(q + i, x + i, x34 + i, n - i, istep, rounding);
     return t > m ? t : m;
 }

@@ -107,6 +107,29 @@ static inline void aacenc_fft_stage4(float *re, float *im, unsigned q, unsigned 
         }
 }
 
+/* Quantises 4 values (the scalar kernel's operations; min returns its
+ * second operand, 8191, for NaN as the scalar comparison does), stores
+ * them as int16 and returns max(mx, their magnitudes) in int16 lanes. */
+static inline __m128i aacenc_quant4(int16_t *q, const float *x, const float *x34, __m128 is,
+                                    __m128 rd, __m128i mx)
+{
+    __m128 v = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(x34), is), rd);
+    __m128i a = _mm_cvttps_epi32(_mm_min_ps(v, _mm_set1_ps(8191.0f)));
+    __m128i s = _mm_castps_si128(_mm_cmplt_ps(_mm_loadu_ps(x), _mm_setzero_ps()));
+    a = _mm_packs_epi32(a, a);
+    s = _mm_packs_epi32(s, s);
+    _mm_storel_epi64((__m128i *)(void *)q, _mm_sub_epi16(_mm_xor_si128(a, s), s));
+    return _mm_max_epi16(mx, a);
+}
+
+static inline int aacenc_hmax_epi16(__m128i m)
+{
+    m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+    m = _mm_max_epi16(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+    m = _mm_max_epi16(m, _mm_shufflelo_epi16(m, _MM_SHUFFLE(2, 3, 0, 1)));
+    return (int16_t)_mm_cvtsi128_si32(m);
+}
+
 /* Post-twiddle and output: A[p] = Re v[p] to out[2p], B[p] = -Im v[p] to
  * out[M-1-2p]; out[2p .. 2p+7] interleaves A[p..p+3] with B[Q-1-p ..
  * Q-4-p]. A and B are formed in place over re and im first. */

@@ -10,7 +10,8 @@
  *   (aac_huff_lut, codec/aac/aac_tables.h, an independent path from the
  *   same spec data): the values, signs and book 11 escapes come back and
  *   the bits written equal aacenc_spectral_bits()/aacenc_sf_bits().
- * - aacenc_spectral_bits_all() equals aacenc_spectral_bits() per book on
+ * - aacenc_spectral_bits_all() (and _max() given the maximum) equals
+ *   aacenc_spectral_bits() per book on
  *   random bands of every magnitude class (including values outside every
  *   book but 11, and beyond 8191), and aacenc_spectral_bits() equals the
  *   bits that aacenc_spectral_write() emits.
@@ -275,6 +276,9 @@ static void test_bits_all(void)
                     mx = a > mx ? a : mx;
                 }
                 aacenc_spectral_bits_all(q, n, all);
+                unsigned allm[12];
+                aacenc_spectral_bits_all_max(q, n, mx, allm);
+                CHECK(memcmp(all, allm, sizeof all) == 0, "n %zu max %u: bits_all_max differs", n, mx);
                 for (unsigned b = 0; b < 12; b++) {
                     unsigned one = aacenc_spectral_bits(q, n, b);
                     CHECK(all[b] == one, "n %zu max %u book %u: bits_all %u, bits %u", n, mx, b,

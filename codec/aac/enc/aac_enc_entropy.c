@@ -104,11 +104,15 @@ static unsigned iabs(int v)
  * low bits of v, where N = floor(log2 v) - 4: 2 floor(log2 v) - 3 bits. */
 static unsigned floor_log2(unsigned v)
 {
+#if defined(__GNUC__)
+    return v ? 31u - (unsigned)__builtin_clz(v) : 0u;
+#else
     unsigned r = 0;
     while (v >>= 1) {
         r++;
     }
     return r;
+#endif
 }
 
 static unsigned esc_bits(unsigned a)
@@ -116,6 +120,7 @@ static unsigned esc_bits(unsigned a)
     return a >= 16 ? 2 * floor_log2(a) - 3 : 0;
 }
 
+/* Largest |q[i]|. */
 static unsigned band_max(const int16_t *q, size_t n)
 {
     unsigned m = 0;
@@ -186,7 +191,12 @@ unsigned aacenc_spectral_bits(const int16_t *q, size_t n, unsigned book)
 
 void aacenc_spectral_bits_all(const int16_t *q, size_t n, unsigned bits[12])
 {
-    unsigned m = band_max(q, n);
+    aacenc_spectral_bits_all_max(q, n, band_max(q, n), bits);
+}
+
+void aacenc_spectral_bits_all_max(const int16_t *q, size_t n, unsigned max_abs, unsigned bits[12])
+{
+    unsigned m = max_abs;
     if (m > 8191) {
         for (unsigned k = 0; k < 12; k++) {
             bits[k] = AACENC_BITS_INF;
@@ -215,23 +225,31 @@ void aacenc_spectral_bits_all(const int16_t *q, size_t n, unsigned bits[12])
                 b1 += F0(acc), b2 += F1(acc), b3 += F2(acc), b4 += F3(acc);
             }
             uint64_t lo = 0, hi = 0;
-            if (m < 16) {
+            if (m <= 7) {
                 for (size_t i = c; i + 2 <= e; i += 2) {
                     int idx = 33 * q[i] + q[i + 1] + 544;
                     lo += aacenc_pair_bits_lo[idx];
                     hi += aacenc_pair_bits_hi[idx];
                 }
-            } else {
-                unsigned esc = 0;
+            } else if (m < 16) {
+                /* Books 5-8 cannot code the band: only 9-11 are counted. */
                 for (size_t i = c; i + 2 <= e; i += 2) {
-                    int y = q[i], z = q[i + 1];
-                    int cy = y < -16 ? -16 : y > 16 ? 16 : y;
-                    int cz = z < -16 ? -16 : z > 16 ? 16 : z;
-                    int idx = 33 * cy + cz + 544;
-                    hi += aacenc_pair_bits_hi[idx];
-                    esc += esc_bits(iabs(y)) + esc_bits(iabs(z));
+                    hi += aacenc_pair_bits_hi[33 * q[i] + q[i + 1] + 544];
                 }
-                b11 += esc;
+            } else {
+                /* Only book 11 codes the band: its unsigned index of the
+                 * clamped magnitudes, sign bits included, plus escapes. */
+                const uint8_t *len = aacenc_hcb_bits[11];
+                unsigned sum = 0;
+                for (size_t i = c; i + 2 <= e; i += 2) {
+                    unsigned y = iabs(q[i]), z = iabs(q[i + 1]);
+                    unsigned cy = y < 16 ? y : 16, cz = z < 16 ? z : 16;
+                    sum += len[cy * 17 + cz];
+                    if ((y | z) >= 16) {
+                        sum += esc_bits(y) + esc_bits(z);
+                    }
+                }
+                b11 += sum;
             }
             b5 += F0(lo), b6 += F1(lo), b7 += F2(lo), b8 += F3(lo);
             b9 += F0(hi), b10 += F1(hi), b11 += F2(hi);

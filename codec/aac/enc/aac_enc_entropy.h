@@ -56,6 +56,11 @@ unsigned aacenc_spectral_bits(const int16_t *q, size_t n, unsigned book);
 /* Fills bits[0..11] with aacenc_spectral_bits() for every book in one pass
  * over q (the sectioning's input); faster than 12 calls. */
 void aacenc_spectral_bits_all(const int16_t *q, size_t n, unsigned bits[12]);
+/* The same with max_abs = max |q[i]| given (what the dsp table's
+ * aacenc_quantize returns), saving the pass that finds it: the rate loop's
+ * form. max_abs must be exact: the per-book tables are indexed on its
+ * strength (a smaller value than the true maximum reads outside them). */
+void aacenc_spectral_bits_all_max(const int16_t *q, size_t n, unsigned max_abs, unsigned bits[12]);
 /* Writes the values as spectral_data() does for one band of one window:
  * per tuple the codeword, the sign bits of an unsigned book's nonzero
  * values (1 = negative), and book 11's escape words. Books 0 and 12..15

@@ -9,6 +9,8 @@
  *     each    aacenc_quantize + aacenc_spectral_bits for books 0..11 (the
  *             peer: one pass per book)
  *     quant   aacenc_quantize only
+ *     mdct    one 2048-point and eight 256-point aacenc_mdct per frame
+ *     imdct   the same with the decoder's aac_imdct (the peer)
  *     none    the setup alone (subtract it)
  *
  * The input is one long-window frame of 1024 coefficients with a 1/f
@@ -45,11 +47,32 @@ int main(int argc, char **argv)
     int iter = argc > 2 ? atoi(argv[2]) : 200;
     int m_all = !strcmp(mode, "all"), m_each = !strcmp(mode, "each"), m_q = !strcmp(mode, "quant");
     int m_scan = !strcmp(mode, "scan");
-    if (!m_all && !m_each && !m_q && !m_scan && strcmp(mode, "none") != 0) {
-        fprintf(stderr, "usage: aacenc_rate_bench all|scan|each|quant|none [ITER]\n");
+    int m_mdct = !strcmp(mode, "mdct"), m_imdct = !strcmp(mode, "imdct");
+    if (!m_all && !m_each && !m_q && !m_scan && !m_mdct && !m_imdct && strcmp(mode, "none") != 0) {
+        fprintf(stderr, "usage: aacenc_rate_bench all|scan|each|quant|mdct|imdct|none [ITER]\n");
         return 64;
     }
     const segue_dsp *dsp = segue_dsp_get();
+    if (m_mdct || m_imdct) {
+        static float in[2048], out[1024], work[2048];
+        double acc = 0.0;
+        for (unsigned i = 0; i < 2048; i++)
+            in[i] = noise();
+        for (int it = 0; it < iter; it++) {
+            if (m_mdct) {
+                dsp->aacenc_mdct(out, in, 11, work);
+                for (unsigned w = 0; w < 8; w++)
+                    dsp->aacenc_mdct(out + 128 * w, in + 128 * w, 8, work);
+            } else {
+                dsp->aac_imdct(in, out, 11, work);
+                for (unsigned w = 0; w < 8; w++)
+                    dsp->aac_imdct(in + 256 * w, out + 128 * w, 8, work);
+            }
+            acc += (double)out[(unsigned)it % 1024u] + (double)in[(unsigned)it % 2048u];
+        }
+        printf("%s: checksum %.6g\n", mode, acc);
+        return 0;
+    }
     const unsigned sfi = 4; /* 44.1 kHz */
     const uint16_t *swb = aac_swb_long[sfi];
     unsigned nb = aac_num_swb_long[sfi];

@@ -40,8 +40,7 @@ static void aacenc_mdct_avx2(float *out, const float *in, unsigned log2n, float 
 {
     unsigned q = 1u << (log2n - 2);
     float *re = work, *im = work + q;
-    aacenc_mdct_pre(in, log2n, re, im);
-    aacenc_fft_first2(re, im, q);
+    aacenc_mdct_pre_radix4(in, log2n, re, im);
     aacenc_fft_stage4(re, im, q, 4);
     for (unsigned h = 8; h < q; h *= 2)
         fft_stage8(re, im, q, h);

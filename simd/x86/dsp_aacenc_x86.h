@@ -34,58 +34,75 @@ static inline __m128 aacenc_down4(const float *p)
     return _mm_shuffle_ps(_mm_loadu_ps(p - 3), _mm_loadu_ps(p - 7), _MM_SHUFFLE(1, 3, 1, 3));
 }
 
-/* Fold and pre-twiddle (dsp_aacenc_scalar.c, with Q = N/4, M = 2Q):
+/* Fold and pre-twiddle of z[k .. k+3] (dsp_aacenc_scalar.c, with Q = N/4,
+ * M = 2Q):
  *   u[2k]     = -in[3Q+2k] - in[3Q-1-2k]    k < Q/2,
  *             =  in[2k-Q]  - in[3Q-1-2k]    k >= Q/2;
  *   u[M-1-2k] =  in[Q-1-2k] - in[Q+2k]      k < Q/2,
  *             = -in[5Q-1-2k] - in[Q+2k]     k >= Q/2;
- * z[k] = (2 u[2k] + i 2 u[M-1-2k]) e^(-i theta_k), stored at the bit-reversed
- * position. Q is a multiple of 8, so no group of four straddles Q/2. */
-static inline void aacenc_mdct_pre(const float *in, unsigned log2n, float *re, float *im)
+ * z[k] = (2 u[2k] + i 2 u[M-1-2k]) e^(-i theta_k). k is a multiple of 4
+ * and Q/2 of 8, so no group of four straddles Q/2. */
+static inline void aacenc_pre4(const float *in, unsigned q, unsigned k, const float *tc,
+                               const float *ts, __m128 *zr, __m128 *zi)
+{
+    const __m128 neg = _mm_set1_ps(-0.0f);
+    __m128 xr, xi;
+    __m128 b = aacenc_down4(in + 3 * q - 1 - 2 * k), c = aacenc_even4(in + q + 2 * k);
+    if (k < q / 2) {
+        xr = _mm_sub_ps(_mm_xor_ps(aacenc_even4(in + 3 * q + 2 * k), neg), b);
+        xi = _mm_sub_ps(aacenc_down4(in + q - 1 - 2 * k), c);
+    } else {
+        xr = _mm_sub_ps(aacenc_even4(in + 2 * k - q), b);
+        xi = _mm_sub_ps(_mm_xor_ps(aacenc_down4(in + 5 * q - 1 - 2 * k), neg), c);
+    }
+    xr = _mm_add_ps(xr, xr); /* the factor 2 (dsp_aacenc_scalar.c) */
+    xi = _mm_add_ps(xi, xi);
+    __m128 cs = _mm_loadu_ps(tc + k), sn = _mm_loadu_ps(ts + k);
+    *zr = _mm_add_ps(_mm_mul_ps(xr, cs), _mm_mul_ps(xi, sn));
+    *zi = _mm_sub_ps(_mm_mul_ps(xi, cs), _mm_mul_ps(xr, sn));
+}
+
+/* Pre-twiddle, bit reversal and the radix-2 stages of half-size 1 and 2.
+ * Point P = 4t + j of the bit-reversed array holds z[rev(P)], and rev(4t +
+ * j) = rev(4t) + (0, Q/2, Q/4, 3Q/4)[j] with rev(4t) < Q/4: so for four
+ * consecutive r = rev(4t) the four points of their blocks are z at r, r +
+ * Q/2, r + Q/4, r + 3Q/4, four contiguous groups of k. Both stages run on
+ * those vectors (lane = block), then a 4x4 transpose stores each block.
+ * The stages' twiddles are 1 (h = 1; h = 2, j = 0) and -i (h = 2, j = 1):
+ * the scalar butterfly's products by 0 and 1 are exact, so the adds and
+ * subtracts here give its results up to the sign of zero. */
+static inline void aacenc_mdct_pre_radix4(const float *in, unsigned log2n, float *re, float *im)
 {
     unsigned q = 1u << (log2n - 2), shift = log2n == 11 ? 0u : 3u;
     const float *tc = log2n == 11 ? segue_aac_imdct_cos_long : segue_aac_imdct_cos_short;
     const float *ts = log2n == 11 ? segue_aac_imdct_sin_long : segue_aac_imdct_sin_short;
-    const __m128 neg = _mm_set1_ps(-0.0f);
-    for (unsigned k = 0; k < q; k += 4) {
-        __m128 xr, xi;
-        __m128 b = aacenc_down4(in + 3 * q - 1 - 2 * k), c = aacenc_even4(in + q + 2 * k);
-        if (k < q / 2) {
-            xr = _mm_sub_ps(_mm_xor_ps(aacenc_even4(in + 3 * q + 2 * k), neg), b);
-            xi = _mm_sub_ps(aacenc_down4(in + q - 1 - 2 * k), c);
-        } else {
-            xr = _mm_sub_ps(aacenc_even4(in + 2 * k - q), b);
-            xi = _mm_sub_ps(_mm_xor_ps(aacenc_down4(in + 5 * q - 1 - 2 * k), neg), c);
-        }
-        xr = _mm_add_ps(xr, xr); /* the factor 2 (dsp_aacenc_scalar.c) */
-        xi = _mm_add_ps(xi, xi);
-        __m128 cs = _mm_loadu_ps(tc + k), sn = _mm_loadu_ps(ts + k);
-        float r[4], i[4];
-        _mm_storeu_ps(r, _mm_add_ps(_mm_mul_ps(xr, cs), _mm_mul_ps(xi, sn)));
-        _mm_storeu_ps(i, _mm_sub_ps(_mm_mul_ps(xi, cs), _mm_mul_ps(xr, sn)));
-        for (unsigned j = 0; j < 4; j++) {
-            unsigned p = (unsigned)segue_aac_bitrev512[k + j] >> shift;
-            re[p] = r[j];
-            im[p] = i[j];
-        }
+    for (unsigned r = 0; r < q / 4; r += 4) {
+        __m128 r0, i0, r1, i1, r2, i2, r3, i3;
+        aacenc_pre4(in, q, r, tc, ts, &r0, &i0);
+        aacenc_pre4(in, q, r + q / 2, tc, ts, &r1, &i1);
+        aacenc_pre4(in, q, r + q / 4, tc, ts, &r2, &i2);
+        aacenc_pre4(in, q, r + 3 * q / 4, tc, ts, &r3, &i3);
+        /* h = 1: (0, 1) and (2, 3), twiddle 1. */
+        __m128 sr0 = _mm_add_ps(r0, r1), si0 = _mm_add_ps(i0, i1);
+        __m128 sr1 = _mm_sub_ps(r0, r1), si1 = _mm_sub_ps(i0, i1);
+        __m128 sr2 = _mm_add_ps(r2, r3), si2 = _mm_add_ps(i2, i3);
+        __m128 sr3 = _mm_sub_ps(r2, r3), si3 = _mm_sub_ps(i2, i3);
+        /* h = 2: (0, 2) twiddle 1; (1, 3) twiddle -i: b w = (im b, -re b). */
+        r0 = _mm_add_ps(sr0, sr2), i0 = _mm_add_ps(si0, si2);
+        r2 = _mm_sub_ps(sr0, sr2), i2 = _mm_sub_ps(si0, si2);
+        r1 = _mm_add_ps(sr1, si3), i1 = _mm_sub_ps(si1, sr3);
+        r3 = _mm_sub_ps(sr1, si3), i3 = _mm_add_ps(si1, sr3);
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        _MM_TRANSPOSE4_PS(i0, i1, i2, i3);
+        unsigned p0 = (unsigned)segue_aac_bitrev512[r] >> shift;
+        unsigned p1 = (unsigned)segue_aac_bitrev512[r + 1] >> shift;
+        unsigned p2 = (unsigned)segue_aac_bitrev512[r + 2] >> shift;
+        unsigned p3 = (unsigned)segue_aac_bitrev512[r + 3] >> shift;
+        _mm_storeu_ps(re + p0, r0), _mm_storeu_ps(im + p0, i0);
+        _mm_storeu_ps(re + p1, r1), _mm_storeu_ps(im + p1, i1);
+        _mm_storeu_ps(re + p2, r2), _mm_storeu_ps(im + p2, i2);
+        _mm_storeu_ps(re + p3, r3), _mm_storeu_ps(im + p3, i3);
     }
-}
-
-/* The radix-2 stages of half-size 1 and 2, as the scalar loop does them. */
-static inline void aacenc_fft_first2(float *re, float *im, unsigned q)
-{
-    for (unsigned h = 1; h <= 2; h *= 2)
-        for (unsigned start = 0; start < q; start += 2 * h)
-            for (unsigned j = 0; j < h; j++) {
-                float wr = segue_aac_fft_cos[h + j], wi = segue_aac_fft_sin[h + j];
-                unsigned a = start + j, b = a + h;
-                float br = re[b] * wr - im[b] * wi;
-                float bi = re[b] * wi + im[b] * wr;
-                re[b] = re[a] - br;
-                im[b] = im[a] - bi;
-                re[a] += br;
-                im[a] += bi;
-            }
 }
 
 /* One radix-2 stage of half-size h >= 4, four butterflies at a time. */

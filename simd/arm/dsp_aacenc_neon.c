@@ -2,7 +2,9 @@
  * simd/arm/dsp_aacenc_neon.c - the AAC encoder kernels with NEON (AArch64,
  * 4 floats), simd/dsp.h; scalar specification in simd/dsp_aacenc_scalar.c.
  *
- * The algorithms of simd/x86/dsp_aacenc_sse2.c (described there), with the
+ * The algorithms of simd/x86/dsp_aacenc_sse2.c (described there and in
+ * dsp_aacenc_x86.h: the MDCT's pre-twiddle, bit reversal and first two FFT
+ * stages fused on 4x4 blocks), with the
  * same operations in the same order per element as the scalar kernels:
  * vmulq/vaddq kept apart (no vfmaq; ISO C mode, so the compiler does not
  * contract them), vsqrtq correctly rounded. The quantiser's clip selects
@@ -32,47 +34,70 @@ static inline float32x4_t down4(const float *p)
     return rev4(vld2q_f32(p - 7).val[1]);
 }
 
+/* Fold and pre-twiddle of z[k .. k+3] (formulas in
+ * simd/x86/dsp_aacenc_x86.h, aacenc_pre4). */
+static inline void pre4(const float *in, unsigned q, unsigned k, const float *tc, const float *ts,
+                        float32x4_t *zr, float32x4_t *zi)
+{
+    float32x4_t xr, xi;
+    float32x4_t b = down4(in + 3 * q - 1 - 2 * k), c = even4(in + q + 2 * k);
+    if (k < q / 2) {
+        xr = vsubq_f32(vnegq_f32(even4(in + 3 * q + 2 * k)), b);
+        xi = vsubq_f32(down4(in + q - 1 - 2 * k), c);
+    } else {
+        xr = vsubq_f32(even4(in + 2 * k - q), b);
+        xi = vsubq_f32(vnegq_f32(down4(in + 5 * q - 1 - 2 * k)), c);
+    }
+    xr = vaddq_f32(xr, xr); /* the factor 2 */
+    xi = vaddq_f32(xi, xi);
+    float32x4_t cs = vld1q_f32(tc + k), sn = vld1q_f32(ts + k);
+    *zr = vaddq_f32(vmulq_f32(xr, cs), vmulq_f32(xi, sn));
+    *zi = vsubq_f32(vmulq_f32(xi, cs), vmulq_f32(xr, sn));
+}
+
+static inline void transpose4(float32x4_t *r0, float32x4_t *r1, float32x4_t *r2, float32x4_t *r3)
+{
+    float32x4x2_t a = vtrnq_f32(*r0, *r1), b = vtrnq_f32(*r2, *r3);
+    *r0 = vcombine_f32(vget_low_f32(a.val[0]), vget_low_f32(b.val[0]));
+    *r1 = vcombine_f32(vget_low_f32(a.val[1]), vget_low_f32(b.val[1]));
+    *r2 = vcombine_f32(vget_high_f32(a.val[0]), vget_high_f32(b.val[0]));
+    *r3 = vcombine_f32(vget_high_f32(a.val[1]), vget_high_f32(b.val[1]));
+}
+
 static void aacenc_mdct_neon(float *out, const float *in, unsigned log2n, float *work)
 {
     unsigned q = 1u << (log2n - 2), shift = log2n == 11 ? 0u : 3u;
     const float *tc = log2n == 11 ? segue_aac_imdct_cos_long : segue_aac_imdct_cos_short;
     const float *ts = log2n == 11 ? segue_aac_imdct_sin_long : segue_aac_imdct_sin_short;
     float *re = work, *im = work + q;
-    /* Fold and pre-twiddle (the formulas in simd/x86/dsp_aacenc_x86.h). */
-    for (unsigned k = 0; k < q; k += 4) {
-        float32x4_t xr, xi;
-        float32x4_t b = down4(in + 3 * q - 1 - 2 * k), c = even4(in + q + 2 * k);
-        if (k < q / 2) {
-            xr = vsubq_f32(vnegq_f32(even4(in + 3 * q + 2 * k)), b);
-            xi = vsubq_f32(down4(in + q - 1 - 2 * k), c);
-        } else {
-            xr = vsubq_f32(even4(in + 2 * k - q), b);
-            xi = vsubq_f32(vnegq_f32(down4(in + 5 * q - 1 - 2 * k)), c);
-        }
-        xr = vaddq_f32(xr, xr); /* the factor 2 */
-        xi = vaddq_f32(xi, xi);
-        float32x4_t cs = vld1q_f32(tc + k), sn = vld1q_f32(ts + k);
-        float r[4], i[4];
-        vst1q_f32(r, vaddq_f32(vmulq_f32(xr, cs), vmulq_f32(xi, sn)));
-        vst1q_f32(i, vsubq_f32(vmulq_f32(xi, cs), vmulq_f32(xr, sn)));
-        for (unsigned j = 0; j < 4; j++) {
-            unsigned p = (unsigned)segue_aac_bitrev512[k + j] >> shift;
-            re[p] = r[j];
-            im[p] = i[j];
-        }
+    /* Pre-twiddle, bit reversal and the stages of half-size 1 and 2 on
+     * four blocks at once (derivation: aacenc_mdct_pre_radix4 in
+     * simd/x86/dsp_aacenc_x86.h). */
+    for (unsigned r = 0; r < q / 4; r += 4) {
+        float32x4_t r0, i0, r1, i1, r2, i2, r3, i3;
+        pre4(in, q, r, tc, ts, &r0, &i0);
+        pre4(in, q, r + q / 2, tc, ts, &r1, &i1);
+        pre4(in, q, r + q / 4, tc, ts, &r2, &i2);
+        pre4(in, q, r + 3 * q / 4, tc, ts, &r3, &i3);
+        float32x4_t sr0 = vaddq_f32(r0, r1), si0 = vaddq_f32(i0, i1);
+        float32x4_t sr1 = vsubq_f32(r0, r1), si1 = vsubq_f32(i0, i1);
+        float32x4_t sr2 = vaddq_f32(r2, r3), si2 = vaddq_f32(i2, i3);
+        float32x4_t sr3 = vsubq_f32(r2, r3), si3 = vsubq_f32(i2, i3);
+        r0 = vaddq_f32(sr0, sr2), i0 = vaddq_f32(si0, si2);
+        r2 = vsubq_f32(sr0, sr2), i2 = vsubq_f32(si0, si2);
+        r1 = vaddq_f32(sr1, si3), i1 = vsubq_f32(si1, sr3);
+        r3 = vsubq_f32(sr1, si3), i3 = vaddq_f32(si1, sr3);
+        transpose4(&r0, &r1, &r2, &r3);
+        transpose4(&i0, &i1, &i2, &i3);
+        unsigned p0 = (unsigned)segue_aac_bitrev512[r] >> shift;
+        unsigned p1 = (unsigned)segue_aac_bitrev512[r + 1] >> shift;
+        unsigned p2 = (unsigned)segue_aac_bitrev512[r + 2] >> shift;
+        unsigned p3 = (unsigned)segue_aac_bitrev512[r + 3] >> shift;
+        vst1q_f32(re + p0, r0), vst1q_f32(im + p0, i0);
+        vst1q_f32(re + p1, r1), vst1q_f32(im + p1, i1);
+        vst1q_f32(re + p2, r2), vst1q_f32(im + p2, i2);
+        vst1q_f32(re + p3, r3), vst1q_f32(im + p3, i3);
     }
-    for (unsigned h = 1; h <= 2; h *= 2)
-        for (unsigned start = 0; start < q; start += 2 * h)
-            for (unsigned j = 0; j < h; j++) {
-                float wr = segue_aac_fft_cos[h + j], wi = segue_aac_fft_sin[h + j];
-                unsigned a = start + j, b = a + h;
-                float br = re[b] * wr - im[b] * wi;
-                float bi = re[b] * wi + im[b] * wr;
-                re[b] = re[a] - br;
-                im[b] = im[a] - bi;
-                re[a] += br;
-                im[a] += bi;
-            }
     for (unsigned h = 4; h < q; h *= 2)
         for (unsigned start = 0; start < q; start += 2 * h)
             for (unsigned j = 0; j < h; j += 4) {

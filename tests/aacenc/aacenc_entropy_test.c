@@ -16,7 +16,8 @@
  *   book but 11, and beyond 8191), and aacenc_spectral_bits() equals the
  *   bits that aacenc_spectral_write() emits.
  * - aacenc_section_plan() against exhaustive search on small random band
- *   sets (free, noise and intensity bands, uncodable books), long and short;
+ *   sets (free, noise and intensity bands, uncodable books), long and short,
+ *   and against the plain O(n^2) DP without pruning up to 51 bands;
  *   on long runs that need sect_len escapes its result is the cost of its
  *   own choice and no worse than one section per band or the cheapest
  *   single book; aacenc_section_write() is parsed back as the decoder's
@@ -424,6 +425,31 @@ static void random_costs(unsigned (*bb)[12], uint8_t *fixed, unsigned nb, int wi
     }
 }
 
+/* The section DP in its plainest form: every last section [j, i) with every
+ * book, no pruning (exact: a plan is a sequence of sections). */
+static unsigned reference_plan(const unsigned (*bb)[12], const uint8_t *fixed, unsigned nb,
+                               int shrt)
+{
+    unsigned long long best[AACENC_MAX_SECTION_BANDS + 1];
+    best[0] = 0;
+    for (unsigned i = 1; i <= nb; i++) {
+        best[i] = ~0ull;
+        for (unsigned c = 0; c < sizeof choices; c++) {
+            unsigned k = choices[c];
+            unsigned long long sum = 0;
+            for (unsigned j = i; j-- > 0;) {
+                unsigned f = fixed ? fixed[j] : 0;
+                if (f ? f != k : (k > 11 || bb[j][k] >= AACENC_BITS_INF))
+                    break;
+                sum += f ? 0 : bb[j][k];
+                if (best[j] != ~0ull && best[j] + sum + header_bits(i - j, shrt) < best[i])
+                    best[i] = best[j] + sum + header_bits(i - j, shrt);
+            }
+        }
+    }
+    return best[nb] >= AACENC_BITS_INF ? AACENC_BITS_INF : (unsigned)best[nb];
+}
+
 static void test_sections(void)
 {
     unsigned bb[AACENC_MAX_SECTION_BANDS][12];
@@ -483,6 +509,30 @@ static void test_sections(void)
         }
         CHECK(got <= per_band, "round %u: plan %u worse than per-band %u", round, got, per_band);
         check_written(book, nb, shrt, got - spectral_part((const unsigned(*)[12])bb, fx, book, nb));
+    }
+    /* Every size up to a long window's 51 bands (sect_len escapes at 31 and
+     * 7) against the plain DP, with runs of equal costs that favour long
+     * sections and fixed bands in between. */
+    for (unsigned round = 0; round < 400; round++) {
+        int shrt = (int)(round & 1u);
+        unsigned nb = shrt ? 1 + rnd() % 15u : 1 + rnd() % 51u;
+        int with_fixed = round % 5 == 1;
+        random_costs(bb, fixed, nb, with_fixed);
+        if (round % 3 == 0) /* long cheap runs of one book */
+            for (unsigned i = 0; i < nb; i++)
+                if (rnd() % 8u) {
+                    bb[i][0] = AACENC_BITS_INF;
+                    bb[i][9] = 3;
+                }
+        const uint8_t *fx = with_fixed ? fixed : NULL;
+        unsigned got = aacenc_section_plan((const unsigned(*)[12])bb, fx, nb, shrt, book);
+        unsigned want = reference_plan((const unsigned(*)[12])bb, fx, nb, shrt);
+        CHECK(got == want, "round %u (%u bands, %s): plan %u, plain DP %u", round, nb,
+              shrt ? "short" : "long", got, want);
+        if (got < AACENC_BITS_INF)
+            CHECK(plan_cost((const unsigned(*)[12])bb, fx, book, nb, shrt) == got,
+                  "round %u: the books chosen cost %u, plan said %u", round,
+                  plan_cost((const unsigned(*)[12])bb, fx, book, nb, shrt), got);
     }
     /* A band no book codes, and too many bands. */
     for (unsigned k = 0; k < 12; k++)

@@ -9,6 +9,8 @@
  *     each    aacenc_quantize + aacenc_spectral_bits for books 0..11 (the
  *             peer: one pass per book)
  *     quant   aacenc_quantize only
+ *     plan    all, then aacenc_section_plan over the 49 bands per scalefactor
+ *             step (subtract all's count)
  *     mdct    one 2048-point and eight 256-point aacenc_mdct per frame
  *     imdct   the same with the decoder's aac_imdct (the peer)
  *     none    the setup alone (subtract it)
@@ -46,10 +48,11 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "all";
     int iter = argc > 2 ? atoi(argv[2]) : 200;
     int m_all = !strcmp(mode, "all"), m_each = !strcmp(mode, "each"), m_q = !strcmp(mode, "quant");
-    int m_scan = !strcmp(mode, "scan");
+    int m_scan = !strcmp(mode, "scan"), m_plan = !strcmp(mode, "plan");
+    m_all |= m_plan;
     int m_mdct = !strcmp(mode, "mdct"), m_imdct = !strcmp(mode, "imdct");
     if (!m_all && !m_each && !m_q && !m_scan && !m_mdct && !m_imdct && strcmp(mode, "none") != 0) {
-        fprintf(stderr, "usage: aacenc_rate_bench all|scan|each|quant|mdct|imdct|none [ITER]\n");
+        fprintf(stderr, "usage: aacenc_rate_bench all|scan|plan|each|quant|mdct|imdct|none [ITER]\n");
         return 64;
     }
     const segue_dsp *dsp = segue_dsp_get();
@@ -90,10 +93,12 @@ int main(int argc, char **argv)
         base_sf[b] = pk > 0.0f ? 100 + (int)(16.0 / 3.0 * log2((double)pk / 12.0)) : 100;
     }
     unsigned long sum = 0;
+    static unsigned band_bits[8][64][12];
     for (int it = 0; it < iter; it++) {
         for (unsigned b = 0; b < nb; b++) {
             size_t off = swb[b], n = (size_t)(swb[b + 1] - swb[b]);
             for (int s = -4; s < 4; s++) {
+                unsigned *bits_out = band_bits[s + 4][b];
                 int sf = base_sf[b] + s * 2;
                 float istep = (float)exp2(-0.1875 * (sf - 100));
                 if (!m_all && !m_each && !m_q && !m_scan) {
@@ -103,7 +108,7 @@ int main(int argc, char **argv)
                 int mx = dsp->aacenc_quantize(q, x + off, x34 + off, n, istep, 0.4054f);
                 sum += (unsigned)mx;
                 if (m_all) {
-                    unsigned bits[12];
+                    unsigned *bits = bits_out;
                     aacenc_spectral_bits_all_max(q, n, (unsigned)mx, bits);
                     sum += bits[11] + bits[(unsigned)it % 12u];
                 } else if (m_scan) {
@@ -115,6 +120,11 @@ int main(int argc, char **argv)
                         sum += aacenc_spectral_bits(q, n, k);
                 }
             }
+        }
+        if (m_plan) {
+            uint8_t book[64];
+            for (unsigned s = 0; s < 8; s++)
+                sum += aacenc_section_plan((const unsigned(*)[12])band_bits[s], NULL, nb, 0, book);
         }
     }
     printf("%s: checksum %lu\n", mode, sum);

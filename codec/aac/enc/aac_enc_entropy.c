@@ -369,20 +369,14 @@ void aacenc_sf_write(aacenc_bitwriter *bw, int delta)
 
 /* ---- section data -------------------------------------------------------------- */
 
-/* section_data() header of one section of `len` bands (4.5.2.3): 4 bits
- * of sect_cb, then sect_len_incr pieces of 5 (long) or 3 (short) bits, a
- * piece equal to 31 (7) meaning "more follows". */
-static unsigned section_header_bits(unsigned len, int short_window)
-{
-    unsigned sb = short_window ? 3u : 5u, esc = short_window ? 7u : 31u;
-    return 4 + sb * (len / esc + 1);
-}
+/* section_data() header of one section of L bands (4.5.2.3): 4 bits of
+ * sect_cb, then sect_len_incr pieces of 5 (long) or 3 (short) bits, a piece
+ * equal to 31 (7) meaning "more follows": 4 + sb (L / esc + 1) bits. */
 
 unsigned aacenc_section_plan(const unsigned (*band_bits)[12], const uint8_t *fixed,
                              unsigned nbands, int short_window, uint8_t *book)
 {
-    static const uint8_t books[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15};
-    unsigned best[AACENC_MAX_SECTION_BANDS + 1];
+    uint64_t best[AACENC_MAX_SECTION_BANDS + 1];
     uint8_t from[AACENC_MAX_SECTION_BANDS + 1], cb[AACENC_MAX_SECTION_BANDS + 1];
     if (nbands > AACENC_MAX_SECTION_BANDS) {
         return AACENC_BITS_INF;
@@ -390,51 +384,93 @@ unsigned aacenc_section_plan(const unsigned (*band_bits)[12], const uint8_t *fix
     /* best[i]: fewest bits for bands [0, i), its last section [from[i], i)
      * coded with book cb[i]. A section of one book is never worth splitting
      * (two headers always cost more than one longer), so the minimum over
-     * all section boundaries is the minimum over per-band book choices. */
+     * all section boundaries is the minimum over per-band book choices.
+     *
+     * Pruning (exact): extending the last section of book k back from j to
+     * any j' < j costs t(j') = best[j'] + hdr(i - j') + S_k(j', i) (S the
+     * bands' bits). Since best[j'] + hdr(j - j') + S_k(j', j) >= best[j]
+     * (that is one plan of [0, j)) and hdr grows with the length,
+     * t(j') >= best[j] + S_k(j, i): once that reaches the best cost found
+     * for i, no longer section of book k can do better. The books are
+     * tried largest first, as they code the most bands and find a low
+     * bound early. */
+    unsigned sb = short_window ? 3u : 5u, esc = short_window ? 7u : 31u;
+    /* The books 0..11 that can code each free band, as a bit mask (0 for a
+     * band of fixed book). */
+    uint16_t can[AACENC_MAX_SECTION_BANDS];
+    for (unsigned b = 0; b < nbands; b++) {
+        unsigned m = 0;
+        if (!(fixed && fixed[b])) {
+            for (unsigned k = 0; k < 12; k++) {
+                m |= (unsigned)(band_bits[b][k] < AACENC_BITS_INF) << k;
+            }
+        }
+        can[b] = (uint16_t)m;
+    }
     best[0] = 0;
     for (unsigned i = 1; i <= nbands; i++) {
-        best[i] = AACENC_BITS_INF;
-        from[i] = 0;
-        cb[i] = 0;
-        for (unsigned bi = 0; bi < sizeof books; bi++) {
-            unsigned k = books[bi];
-            unsigned sum = 0;
-            for (unsigned j = i; j-- > 0;) {
-                unsigned f = fixed ? fixed[j] : 0;
-                unsigned c;
-                if (f) {
-                    if (f != k) {
+        uint64_t bi = UINT64_MAX;
+        unsigned fi = 0, ki = 0;
+        unsigned f_last = fixed ? fixed[i - 1] : 0;
+        /* The books that can code band i - 1 (those that can end a section
+         * there), largest first; a fixed band has just its own. */
+        unsigned todo = f_last ? 1u << 15 : can[i - 1];
+        /* Continuing the book of the best plan of [0, i - 1) first usually
+         * finds the optimum at once and tightens the pruning bound. */
+        unsigned first = i > 1 && !f_last && ((todo >> cb[i - 1]) & 1u) ? cb[i - 1] : 16u;
+        while (todo) {
+            unsigned k = first < 16 ? first : floor_log2(todo);
+            first = 16;
+            todo &= ~(1u << k);
+            if (f_last) {
+                k = f_last;
+            }
+            uint64_t sum = 0;
+            unsigned hdr = 4 + sb, left = esc - 1; /* the header of L = 1 */
+            for (unsigned j = i - 1;; j--) {
+                if (f_last) {
+                    if (fixed[j] != f_last) {
                         break;
                     }
-                    c = 0;
                 } else {
-                    if (k > 11 || band_bits[j][k] >= AACENC_BITS_INF) {
+                    if (!((can[j] >> k) & 1u)) {
                         break;
                     }
-                    c = band_bits[j][k];
+                    sum += band_bits[j][k];
                 }
-                sum += c;
-                if (best[j] >= AACENC_BITS_INF) {
-                    continue;
+                uint64_t lb = best[j] + sum;
+                if (lb >= bi) {
+                    break;
                 }
-                unsigned t = best[j] + section_header_bits(i - j, short_window) + sum;
-                if (t < best[i]) {
-                    best[i] = t;
-                    from[i] = (uint8_t)j;
-                    cb[i] = (uint8_t)k;
+                if (lb + hdr < bi) {
+                    bi = lb + hdr;
+                    fi = j;
+                    ki = k;
+                }
+                if (j == 0) {
+                    break;
+                }
+                /* The section grows by one band: one more sect_len piece
+                 * each time its length reaches a multiple of esc. */
+                if (--left == 0) {
+                    hdr += sb;
+                    left = esc;
                 }
             }
         }
-        if (best[i] >= AACENC_BITS_INF) {
+        if (bi >= AACENC_BITS_INF) {
             return AACENC_BITS_INF; /* a band no book can code */
         }
+        best[i] = bi;
+        from[i] = (uint8_t)fi;
+        cb[i] = (uint8_t)ki;
     }
     for (unsigned i = nbands; i > 0; i = from[i]) {
         for (unsigned j = from[i]; j < i; j++) {
             book[j] = cb[i];
         }
     }
-    return best[nbands];
+    return (unsigned)best[nbands];
 }
 
 void aacenc_section_write(aacenc_bitwriter *bw, const uint8_t *book, unsigned nbands,

@@ -17,7 +17,7 @@
  *   bits that aacenc_spectral_write() emits.
  * - aacenc_section_plan() against exhaustive search on small random band
  *   sets (free, noise and intensity bands, uncodable books), long and short,
- *   and against the plain O(n^2) DP without pruning up to 51 bands;
+ *   and against the plain O(n^2) DP without pruning up to 64 bands;
  *   on long runs that need sect_len escapes its result is the cost of its
  *   own choice and no worse than one section per band or the cheapest
  *   single book; aacenc_section_write() is parsed back as the decoder's
@@ -510,12 +510,14 @@ static void test_sections(void)
         CHECK(got <= per_band, "round %u: plan %u worse than per-band %u", round, got, per_band);
         check_written(book, nb, shrt, got - spectral_part((const unsigned(*)[12])bb, fx, book, nb));
     }
-    /* Every size up to a long window's 51 bands (sect_len escapes at 31 and
-     * 7) against the plain DP, with runs of equal costs that favour long
+    /* Every size up to 64 long and 15 short bands (sect_len escapes at 31
+     * and 7) against the plain DP, with runs of equal costs that favour long
      * sections and fixed bands in between. */
-    for (unsigned round = 0; round < 400; round++) {
+    for (unsigned round = 0; round < 600; round++) {
         int shrt = (int)(round & 1u);
-        unsigned nb = shrt ? 1 + rnd() % 15u : 1 + rnd() % 51u;
+        /* Long: up to the 64 bands the planner takes (from 62 on, past two
+         * sect_len pieces, it scans instead of keeping window minima). */
+        unsigned nb = shrt ? 1 + rnd() % 15u : 1 + rnd() % AACENC_MAX_SECTION_BANDS;
         int with_fixed = round % 5 == 1;
         random_costs(bb, fixed, nb, with_fixed);
         if (round % 3 == 0) /* long cheap runs of one book */

@@ -373,31 +373,178 @@ void aacenc_sf_write(aacenc_bitwriter *bw, int delta)
  * sect_cb, then sect_len_incr pieces of 5 (long) or 3 (short) bits, a piece
  * equal to 31 (7) meaning "more follows": 4 + sb (L / esc + 1) bits. */
 
+/* The dynamic programme's tables: best[i] is the fewest bits for bands
+ * [0, i), its last section [from[i], i) coded with book cb[i]; can[b] the
+ * books 0..11 that code free band b, as a bit mask (0 for a band of fixed
+ * book). A section of one book is never worth splitting (two headers cost
+ * more than one longer), so the minimum over all section boundaries is the
+ * minimum over per-band book choices. */
+typedef struct plan_tables {
+    uint64_t best[AACENC_MAX_SECTION_BANDS + 1];
+    uint8_t from[AACENC_MAX_SECTION_BANDS + 1], cb[AACENC_MAX_SECTION_BANDS + 1];
+    uint16_t can[AACENC_MAX_SECTION_BANDS];
+} plan_tables;
+
+typedef struct plan_pick {
+    uint64_t bits;
+    unsigned from, book;
+} plan_pick;
+
+static void pick(plan_pick *p, uint64_t bits, unsigned from, unsigned book)
+{
+    if (bits < p->bits) {
+        p->bits = bits;
+        p->from = from;
+        p->book = book;
+    }
+}
+
+/* Sections ending at band i - 1 with book k (fixed_book: the bands' fixed
+ * book, which costs no spectral bits). Scans the section's start back.
+ * Pruning (exact): extending it from j to any j' < j costs t(j') =
+ * best[j'] + hdr(i - j') + S(j', i) (S the bands' bits); since best[j'] +
+ * hdr(j - j') + S(j', j) >= best[j] (that is one plan of [0, j)) and hdr
+ * grows with the length, t(j') >= best[j] + S(j, i): once that reaches the
+ * best cost found for i, no longer section does better. */
+static void scan_back(const plan_tables *t, const unsigned (*band_bits)[12], const uint8_t *fixed,
+                      unsigned i, unsigned k, unsigned fixed_book, unsigned sb, unsigned esc,
+                      plan_pick *p)
+{
+    uint64_t sum = 0;
+    unsigned hdr = 4 + sb, left = esc - 1; /* the header of one band */
+    for (unsigned j = i - 1;; j--) {
+        if (fixed_book) {
+            if (fixed[j] != fixed_book) {
+                break;
+            }
+        } else {
+            if (!((t->can[j] >> k) & 1u)) {
+                break;
+            }
+            sum += band_bits[j][k];
+        }
+        uint64_t lb = t->best[j] + sum;
+        if (lb >= p->bits) {
+            break;
+        }
+        pick(p, lb + hdr, j, k);
+        if (j == 0) {
+            break;
+        }
+        /* One more sect_len piece each time the length reaches a multiple
+         * of esc. */
+        if (--left == 0) {
+            hdr += sb;
+            left = esc;
+        }
+    }
+}
+
+/* Any window, any number of bands: for each end, every book that codes the
+ * last band, the previous band's book first (it usually is the optimum and
+ * tightens the pruning bound), then largest first. */
+static int plan_scan(plan_tables *t, const unsigned (*band_bits)[12], const uint8_t *fixed,
+                     unsigned nbands, unsigned sb, unsigned esc)
+{
+    for (unsigned i = 1; i <= nbands; i++) {
+        plan_pick p = {UINT64_MAX, 0, 0};
+        unsigned f_last = fixed ? fixed[i - 1] : 0;
+        if (f_last) {
+            scan_back(t, band_bits, fixed, i, f_last, f_last, sb, esc, &p);
+        } else {
+            unsigned todo = t->can[i - 1];
+            unsigned first = i > 1 && ((todo >> t->cb[i - 1]) & 1u) ? t->cb[i - 1] : 16u;
+            while (todo) {
+                unsigned k = first < 16 ? first : floor_log2(todo);
+                first = 16;
+                todo &= ~(1u << k);
+                scan_back(t, band_bits, fixed, i, k, 0, sb, esc, &p);
+            }
+        }
+        if (p.bits >= AACENC_BITS_INF) {
+            return -1; /* a band no book can code */
+        }
+        t->best[i] = p.bits;
+        t->from[i] = (uint8_t)p.from;
+        t->cb[i] = (uint8_t)p.book;
+    }
+    return 0;
+}
+
+/* Long windows of fewer than 62 bands: a section has one sect_len piece
+ * below 31 bands and two from 31, so its header is 9 or 14 bits. With
+ * P_k(j) the bits of book k from the start of the current run of bands
+ * it can code (lo_k) to j, the best section of book k ending at i costs
+ *   P_k(i) + min(9 + min_{i-31 < j < i} V_k(j), 14 + min_{lo_k <= j <= i-31} V_k(j)),
+ *   V_k(j) = best[j] - P_k(j), j >= lo_k:
+ * the first minimum over a sliding window (a deque of increasing V), the
+ * second over a prefix that only grows (a running minimum). O(bands x
+ * books) instead of the scan's O(bands^2 x books). */
+#define PLAN_LONG_ESC 31u
+static int plan_long(plan_tables *t, const unsigned (*band_bits)[12], const uint8_t *fixed,
+                     unsigned nbands)
+{
+    int64_t pre[12][AACENC_MAX_SECTION_BANDS + 1];
+    int64_t dv[12][AACENC_MAX_SECTION_BANDS];
+    uint8_t dj[12][AACENC_MAX_SECTION_BANDS];
+    unsigned head[12], tail[12], lo[12], m1j[12];
+    int64_t m1v[12];
+    unsigned active = 0; /* books whose run reaches the previous band */
+    for (unsigned i = 1; i <= nbands; i++) {
+        unsigned b = i - 1;
+        plan_pick p = {UINT64_MAX, 0, 0};
+        unsigned f_last = fixed ? fixed[b] : 0;
+        for (unsigned todo = t->can[b]; todo; todo &= todo - 1) {
+            unsigned k = floor_log2(todo & (0u - todo));
+            if (!((active >> k) & 1u)) {
+                /* A run of bands book k codes starts at b. */
+                lo[k] = b, head[k] = tail[k] = 0, m1v[k] = INT64_MAX, m1j[k] = 0, pre[k][b] = 0;
+            }
+            int64_t v = (int64_t)t->best[b] - pre[k][b];
+            unsigned tl = tail[k];
+            while (tl > head[k] && dv[k][tl - 1] >= v) {
+                tl--;
+            }
+            dv[k][tl] = v;
+            dj[k][tl] = (uint8_t)b;
+            tail[k] = tl + 1;
+            pre[k][i] = pre[k][b] + band_bits[b][k];
+            if (i >= PLAN_LONG_ESC && i - PLAN_LONG_ESC >= lo[k]) {
+                unsigned j1 = i - PLAN_LONG_ESC;
+                int64_t v1 = (int64_t)t->best[j1] - pre[k][j1];
+                if (v1 < m1v[k]) {
+                    m1v[k] = v1, m1j[k] = j1;
+                }
+            }
+            while (dj[k][head[k]] + PLAN_LONG_ESC <= i) {
+                head[k]++; /* 31 bands or more: the two-piece class */
+            }
+            pick(&p, (uint64_t)(dv[k][head[k]] + pre[k][i]) + 9, dj[k][head[k]], k);
+            if (m1v[k] != INT64_MAX) {
+                pick(&p, (uint64_t)(m1v[k] + pre[k][i]) + 14, m1j[k], k);
+            }
+        }
+        active = t->can[b];
+        if (f_last) {
+            scan_back(t, band_bits, fixed, i, f_last, f_last, 5, PLAN_LONG_ESC, &p);
+        }
+        if (p.bits >= AACENC_BITS_INF) {
+            return -1; /* a band no book can code */
+        }
+        t->best[i] = p.bits;
+        t->from[i] = (uint8_t)p.from;
+        t->cb[i] = (uint8_t)p.book;
+    }
+    return 0;
+}
+
 unsigned aacenc_section_plan(const unsigned (*band_bits)[12], const uint8_t *fixed,
                              unsigned nbands, int short_window, uint8_t *book)
 {
-    uint64_t best[AACENC_MAX_SECTION_BANDS + 1];
-    uint8_t from[AACENC_MAX_SECTION_BANDS + 1], cb[AACENC_MAX_SECTION_BANDS + 1];
+    plan_tables t;
     if (nbands > AACENC_MAX_SECTION_BANDS) {
         return AACENC_BITS_INF;
     }
-    /* best[i]: fewest bits for bands [0, i), its last section [from[i], i)
-     * coded with book cb[i]. A section of one book is never worth splitting
-     * (two headers always cost more than one longer), so the minimum over
-     * all section boundaries is the minimum over per-band book choices.
-     *
-     * Pruning (exact): extending the last section of book k back from j to
-     * any j' < j costs t(j') = best[j'] + hdr(i - j') + S_k(j', i) (S the
-     * bands' bits). Since best[j'] + hdr(j - j') + S_k(j', j) >= best[j]
-     * (that is one plan of [0, j)) and hdr grows with the length,
-     * t(j') >= best[j] + S_k(j, i): once that reaches the best cost found
-     * for i, no longer section of book k can do better. The books are
-     * tried largest first, as they code the most bands and find a low
-     * bound early. */
-    unsigned sb = short_window ? 3u : 5u, esc = short_window ? 7u : 31u;
-    /* The books 0..11 that can code each free band, as a bit mask (0 for a
-     * band of fixed book). */
-    uint16_t can[AACENC_MAX_SECTION_BANDS];
     for (unsigned b = 0; b < nbands; b++) {
         unsigned m = 0;
         if (!(fixed && fixed[b])) {
@@ -405,72 +552,23 @@ unsigned aacenc_section_plan(const unsigned (*band_bits)[12], const uint8_t *fix
                 m |= (unsigned)(band_bits[b][k] < AACENC_BITS_INF) << k;
             }
         }
-        can[b] = (uint16_t)m;
+        t.can[b] = (uint16_t)m;
     }
-    best[0] = 0;
-    for (unsigned i = 1; i <= nbands; i++) {
-        uint64_t bi = UINT64_MAX;
-        unsigned fi = 0, ki = 0;
-        unsigned f_last = fixed ? fixed[i - 1] : 0;
-        /* The books that can code band i - 1 (those that can end a section
-         * there), largest first; a fixed band has just its own. */
-        unsigned todo = f_last ? 1u << 15 : can[i - 1];
-        /* Continuing the book of the best plan of [0, i - 1) first usually
-         * finds the optimum at once and tightens the pruning bound. */
-        unsigned first = i > 1 && !f_last && ((todo >> cb[i - 1]) & 1u) ? cb[i - 1] : 16u;
-        while (todo) {
-            unsigned k = first < 16 ? first : floor_log2(todo);
-            first = 16;
-            todo &= ~(1u << k);
-            if (f_last) {
-                k = f_last;
-            }
-            uint64_t sum = 0;
-            unsigned hdr = 4 + sb, left = esc - 1; /* the header of L = 1 */
-            for (unsigned j = i - 1;; j--) {
-                if (f_last) {
-                    if (fixed[j] != f_last) {
-                        break;
-                    }
-                } else {
-                    if (!((can[j] >> k) & 1u)) {
-                        break;
-                    }
-                    sum += band_bits[j][k];
-                }
-                uint64_t lb = best[j] + sum;
-                if (lb >= bi) {
-                    break;
-                }
-                if (lb + hdr < bi) {
-                    bi = lb + hdr;
-                    fi = j;
-                    ki = k;
-                }
-                if (j == 0) {
-                    break;
-                }
-                /* The section grows by one band: one more sect_len piece
-                 * each time its length reaches a multiple of esc. */
-                if (--left == 0) {
-                    hdr += sb;
-                    left = esc;
-                }
-            }
-        }
-        if (bi >= AACENC_BITS_INF) {
-            return AACENC_BITS_INF; /* a band no book can code */
-        }
-        best[i] = bi;
-        from[i] = (uint8_t)fi;
-        cb[i] = (uint8_t)ki;
+    t.best[0] = 0;
+    t.cb[0] = 0;
+    int r = !short_window && nbands < 2 * PLAN_LONG_ESC
+                ? plan_long(&t, band_bits, fixed, nbands)
+                : plan_scan(&t, band_bits, fixed, nbands, short_window ? 3u : 5u,
+                            short_window ? 7u : 31u);
+    if (r != 0) {
+        return AACENC_BITS_INF;
     }
-    for (unsigned i = nbands; i > 0; i = from[i]) {
-        for (unsigned j = from[i]; j < i; j++) {
-            book[j] = cb[i];
+    for (unsigned i = nbands; i > 0; i = t.from[i]) {
+        for (unsigned j = t.from[i]; j < i; j++) {
+            book[j] = t.cb[i];
         }
     }
-    return (unsigned)best[nbands];
+    return (unsigned)t.best[nbands];
 }
 
 void aacenc_section_write(aacenc_bitwriter *bw, const uint8_t *book, unsigned nbands,

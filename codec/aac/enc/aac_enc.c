@@ -19,7 +19,8 @@
  *     `bitrate`. ABR is the recommendation: at the same size it sounds
  *     better than CBR (hard passages borrow from easy ones), and M4A
  *     players need no constant rate.
- *   `bitrate`: 0 means 64 kbit/s per channel (128 kbit/s stereo); else
+ *   `bitrate`: 0 means 64 kbit/s per channel (128 kbit/s stereo), or the
+ *     most the rate allows when that is less (6 x sample_rate); else
  *     8000 to 6 x sample_rate bits per second per channel (the most a
  *     channel's 6144-bit decoder buffer passes per 1024-sample frame,
  *     14496-3 4.5.3.2), counting the LFE channel of 5.1 as a quarter.
@@ -43,6 +44,8 @@
  */
 #include <math.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "codec/aac/aac_tables.h"
 #include "codec/aac/enc/aac_enc.h"
@@ -106,6 +109,8 @@ typedef struct aacenc_state {
     uint8_t ms[AACENC_MAX_CHANNELS][AACENC_MAX_BANDS]; /* per CPE (index: first channel) */
     aacenc_chan *ch;         /* channels */
     aacenc_psy_tables psyt;
+    aacenc_psy_state psy_kbd[2];     /* scratch: the model run on the KBD shape */
+    aacenc_psy_out psy_out_kbd[2];
     aacenc_quant_tables qt;
     unsigned nbands_long, nbands_short, nbands_lfe;
     float work[4096];
@@ -114,7 +119,6 @@ typedef struct aacenc_state {
     double max_level;        /* CBR: 6144 N - mean; ABR/VBR: virtual bound */
     double pe_avg;
     int offset;              /* last frame's scalefactor offset */
-    double vbr_drift;
     uint64_t bits_total;
     uint8_t *out;
     size_t out_cap;
@@ -158,6 +162,23 @@ static unsigned bands_below(const uint16_t *swb, unsigned nb, unsigned lines, un
 
 static const double vbr_kbps[10] = {24, 32, 40, 48, 56, 64, 80, 96, 112, 128};
 
+/* The scalefactor offset (rate control's noise-to-mask ratio, in 1.5 dB
+ * steps of the scalefactor) at which the music of the development corpus
+ * averages each level's nominal rate with its bandwidth (measured with
+ * CBR at those rates: the mean offset the rate search settles on). */
+static const double vbr_offsets[10] = {3.7, 2.5, 1.0, -0.4, -1.9, -3.3, -6.1, -8.9, -11.6, -14.3};
+
+static double vbr_offset(double q)
+{
+    if (q <= 1.0)
+        return vbr_offsets[0];
+    if (q >= 10.0)
+        return vbr_offsets[9];
+    int i = (int)q;
+    double t = q - i;
+    return vbr_offsets[i - 1] + t * (vbr_offsets[i] - vbr_offsets[i - 1]);
+}
+
 static double vbr_nominal_per_ch(double q)
 {
     if (q <= 1.0)
@@ -195,7 +216,6 @@ static void reset_stream(aacenc_state *s)
     s->level = 0.0;
     s->pe_avg = 0.0;
     s->offset = 0;
-    s->vbr_drift = 0.0;
     s->bits_total = 0;
 }
 
@@ -251,7 +271,7 @@ static segue_status aacenc_init(void *priv, segue_codec_params *p, const segue_a
         bitrate = (uint32_t)(nom * eff_ch);
     } else {
         if (bitrate == 0)
-            bitrate = (uint32_t)(64000.0 * eff_ch);
+            bitrate = (uint32_t)((max_per_ch < 64000.0 ? max_per_ch : 64000.0) * eff_ch);
         double per_ch = bitrate / eff_ch;
         if (per_ch < 8000.0 || per_ch > max_per_ch)
             return segue_error_set(err, SEGUE_ERR_INVALID_ARGUMENT,
@@ -278,7 +298,7 @@ static segue_status aacenc_init(void *priv, segue_codec_params *p, const segue_a
     memcpy(s->elem, maps[p->channels - 1], sizeof s->elem);
 
     double per_ch = bitrate / eff_ch;
-    unsigned bw = bandwidth_for(per_ch, p->sample_rate);
+    unsigned bw = (unsigned)(aacenc_knob("K_BW", 1.0f) * (float)bandwidth_for(per_ch, p->sample_rate));
     s->nbands_long = bands_below(aac_swb_long[sfi], aac_num_swb_long[sfi], 1024, p->sample_rate, bw);
     s->nbands_short =
         bands_below(aac_swb_short[sfi], aac_num_swb_short[sfi], 128, p->sample_rate, bw);
@@ -346,6 +366,7 @@ static void decide_windows(aacenc_state *s, const aacenc_elem *e)
         uint8_t prev = s->prev_seq[c0];
         int left_short = prev == AACENC_EIGHT_SHORT || prev == AACENC_LONG_START;
         int right_short = next >= 0;
+        if (aacenc_knob("K_NOSHORT", 0.0f) != 0.0f) { cur = -1; right_short = 0; }
         if (cur >= 0 || (left_short && right_short))
             seq = AACENC_EIGHT_SHORT;
         else if (left_short)
@@ -394,10 +415,10 @@ static void ms_decide(aacenc_state *s, aacenc_chan *L, aacenc_chan *R, uint8_t *
             em += m * m;
             es += d * d;
         }
-        float tm = 0.5f * (tl < tr ? tl : tr);
+        float tm = aacenc_knob("K_MST", 1.0f) * (tl < tr ? tl : tr);
         float pe_lr = fast_log2f(1.0f + el / tl) + fast_log2f(1.0f + er / tr);
         float pe_ms = fast_log2f(1.0f + em / tm) + fast_log2f(1.0f + es / tm);
-        if (pe_ms < pe_lr) {
+        if (aacenc_knob("K_MS", 1.0f) == 2.0f ? 1 : aacenc_knob("K_MS", 1.0f) == 0.0f ? 0 : pe_ms < aacenc_knob("K_MSB", 1.0f) * pe_lr) {
             ms[gb] = 1;
             for (unsigned i = lo; i < hi; i++) {
                 float a = L->spec[i], b = R->spec[i];
@@ -535,65 +556,77 @@ static unsigned write_fill(aacenc_bitwriter *bw, unsigned bits)
 
 /* ---- rate control ---- */
 
+static void share_max_sfb(aacenc_state *s)
+{
+    for (unsigned i = 0; i < s->nelem; i++) {
+        const aacenc_elem *e = &s->elem[i];
+        if (e->id != ID_CPE)
+            continue;
+        aacenc_chan *a = &s->ch[e->ch[0]], *b = &s->ch[e->ch[1]];
+        unsigned m = a->max_sfb > b->max_sfb ? a->max_sfb : b->max_sfb;
+        if (a->max_sfb != m)
+            aacenc_quant_finish(a, m);
+        if (b->max_sfb != m)
+            aacenc_quant_finish(b, m);
+    }
+}
+
 /* The smallest offset (finest quantisation) whose bits fit `budget`,
  * searched from the last frame's offset outward, then by bisection. Leaves
  * the channels quantised at the returned offset. */
+/* Quantises at `off`, remembering it as the state the channels are in. */
+static unsigned quant_at(aacenc_state *s, aacenc_chan *const *cs, unsigned n, int off, int *cur)
+{
+    *cur = off;
+    return aacenc_quant_channels(s->dsp, &s->qt, cs, n, off);
+}
+
 static int search_offset(aacenc_state *s, aacenc_chan *const *cs, unsigned n, unsigned overhead,
                          double budget)
 {
-    int lo_ok = 1000, hi_bad = -1000; /* fits at lo_ok; does not at hi_bad */
-    int off = s->offset;
-    unsigned bits = aacenc_quant_channels(s->dsp, &s->qt, cs, n, off) + overhead;
+    /* Bits fall as the offset rises. ok: an offset that fits (255 always
+     * does: every line quantises to zero); bad: one that does not (-101
+     * stands for "finer than the search goes"). */
+    int ok = 255, bad = -101, cur = 1000;
+    int t = s->offset < -100 ? -100 : s->offset > 254 ? 254 : s->offset;
     int step = 4;
-    if (bits <= budget) {
-        lo_ok = off;
-        for (;;) {
-            int t = off - step;
-            if (t < -100) {
-                hi_bad = -101;
+    if (quant_at(s, cs, n, t, &cur) + overhead <= budget) {
+        ok = t;
+        for (;;) { /* finer, by doubling steps */
+            t = ok - step;
+            if (t < -100)
+                break;
+            if (quant_at(s, cs, n, t, &cur) + overhead > budget) {
+                bad = t;
                 break;
             }
-            bits = aacenc_quant_channels(s->dsp, &s->qt, cs, n, t) + overhead;
-            if (bits <= budget) {
-                lo_ok = t;
-                off = t;
-                step *= 2;
-            } else {
-                hi_bad = t;
-                break;
-            }
+            ok = t;
+            step *= 2;
         }
     } else {
-        hi_bad = off;
-        for (;;) {
-            int t = off + step;
-            if (t > 255) {
-                lo_ok = 255;
+        bad = t;
+        for (;;) { /* coarser */
+            t = bad + step;
+            if (t >= 255)
+                break;
+            if (quant_at(s, cs, n, t, &cur) + overhead <= budget) {
+                ok = t;
                 break;
             }
-            bits = aacenc_quant_channels(s->dsp, &s->qt, cs, n, t) + overhead;
-            if (bits <= budget) {
-                lo_ok = t;
-                break;
-            }
-            hi_bad = t;
-            off = t;
+            bad = t;
             step *= 2;
         }
     }
-    int last = lo_ok;
-    while (lo_ok - hi_bad > 1 && hi_bad >= -100) {
-        int mid = hi_bad + (lo_ok - hi_bad) / 2;
-        bits = aacenc_quant_channels(s->dsp, &s->qt, cs, n, mid) + overhead;
-        last = mid;
-        if (bits <= budget)
-            lo_ok = mid;
+    while (ok - bad > 1 && bad >= -100) {
+        int mid = bad + (ok - bad) / 2;
+        if (quant_at(s, cs, n, mid, &cur) + overhead <= budget)
+            ok = mid;
         else
-            hi_bad = mid;
+            bad = mid;
     }
-    if (last != lo_ok)
-        aacenc_quant_channels(s->dsp, &s->qt, cs, n, lo_ok);
-    return lo_ok;
+    if (cur != ok)
+        quant_at(s, cs, n, ok, &cur);
+    return ok;
 }
 
 static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error *err)
@@ -618,6 +651,7 @@ static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error
     for (unsigned i = 0; i < s->nelem; i++) {
         const aacenc_elem *e = &s->elem[i];
         unsigned n = e->id == ID_CPE ? 2 : 1;
+        float pe_shape[2] = {0.0f, 0.0f};
         for (unsigned k = 0; k < n; k++) {
             unsigned c = e->ch[k];
             aacenc_chan *ch = &s->ch[c];
@@ -625,10 +659,44 @@ static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error
                               : ch->layout.window_sequence == AACENC_EIGHT_SHORT
                                   ? s->nbands_short
                                   : s->nbands_long;
+            ch->nbands = nbands;
+            aacenc_psy_state st0 = s->psy[c];
+            ch->layout.window_shape = 0;
             aacenc_filterbank(s->dsp, &ch->layout, s->prev_shape[c], s->buf + (size_t)c * BUF_LEN,
                               AACENC_MDCT_SCALE, ch->spec, s->work);
             aacenc_psy_analyse(&s->psyt, &s->psy[c], &ch->layout, ch->spec, nbands, &ch->psy);
-            ch->nbands = nbands;
+            pe_shape[0] += ch->psy.pe;
+            if (ch->layout.window_sequence != AACENC_EIGHT_SHORT && e->id != ID_LFE) {
+                /* The KBD alternative: the transform of the same frame with
+                 * a KBD falling half, into spec34 (free until
+                 * aacenc_quant_prepare) and the model on it. */
+                s->psy_kbd[k] = st0;
+                ch->layout.window_shape = 1;
+                aacenc_filterbank(s->dsp, &ch->layout, s->prev_shape[c],
+                                  s->buf + (size_t)c * BUF_LEN, AACENC_MDCT_SCALE, ch->spec34,
+                                  s->work);
+                aacenc_psy_analyse(&s->psyt, &s->psy_kbd[k], &ch->layout, ch->spec34, nbands,
+                                   &s->psy_out_kbd[k]);
+                ch->layout.window_shape = 0;
+                pe_shape[1] += s->psy_out_kbd[k].pe;
+            } else {
+                pe_shape[1] = 1e30f;
+            }
+        }
+        /* Window shape (4.6.11.3.2): the one whose spectrum needs the fewer
+         * bits by perceptual entropy. KBD's far side lobes are lower, which
+         * pays on sparse, tonal spectra (the sine window's leakage is then
+         * coded as if it were signal); the sine window's narrower main lobe
+         * wins on dense ones. One shape per element (common_window). */
+        if (pe_shape[1] < aacenc_knob("K_KBD", 0.97f) * pe_shape[0]) {
+            for (unsigned k = 0; k < n; k++) {
+                unsigned c = e->ch[k];
+                aacenc_chan *ch = &s->ch[c];
+                ch->layout.window_shape = 1;
+                memcpy(ch->spec, ch->spec34, sizeof ch->spec);
+                ch->psy = s->psy_out_kbd[k];
+                s->psy[c] = s->psy_kbd[k];
+            }
         }
         if (e->id == ID_CPE)
             ms_decide(s, &s->ch[e->ch[0]], &s->ch[e->ch[1]], s->ms[e->ch[0]]);
@@ -657,7 +725,7 @@ static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error
             ratio = 3.0;
         budget = mean * (0.6 + 0.4 * ratio) + 0.25 * (s->level - 0.5 * s->max_level);
         if (s->rc == SEGUE_RC_ABR)
-            budget = mean * (0.5 + 0.5 * ratio) + (s->level - 0.5 * s->max_level) / 40.0;
+            budget = mean * (0.5 + 0.5 * ratio) + s->level / 40.0;
         if (budget < 0.5 * mean)
             budget = 0.5 * mean;
     }
@@ -676,9 +744,13 @@ static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error
     }
     int off;
     if (s->rc == SEGUE_RC_VBR) {
-        /* Constant quality: the offset of the quality level, corrected
-         * slowly towards the nominal rate. */
-        off = (int)lrint((10.0 - s->quality) * 4.0 - 12.0 + s->vbr_drift);
+        /* Constant quality, and a proportional pull on the bits over or
+         * under the nominal rate so far (the reservoir level): 0.15 of an
+         * offset step per frame of deficit, so that a programme's mean
+         * stays within a few percent of the nominal rate. */
+        double drift = -s->level / mean * 0.15;
+        drift = drift > 24.0 ? 24.0 : drift < -24.0 ? -24.0 : drift;
+        off = (int)lrint(vbr_offset(s->quality) + drift);
         unsigned bits = aacenc_quant_channels(s->dsp, &s->qt, cs, nch, off) + overhead;
         if (bits > budget)
             off = search_offset(s, cs, nch, overhead, budget);
@@ -686,27 +758,56 @@ static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error
         off = search_offset(s, cs, nch, overhead, budget);
     }
     s->offset = off;
+#ifdef AACENC_TUNING
+    if (getenv("AACENC_DEBUG"))
+        fprintf(stderr, "frame %llu off %d budget %.0f pe %.0f level %.0f\n", (unsigned long long)s->frames_out, off, budget, pe, s->level);
+#endif
 
-    /* CPEs share max_sfb (one ics_info). */
-    for (unsigned i = 0; i < s->nelem; i++) {
-        const aacenc_elem *e = &s->elem[i];
-        if (e->id != ID_CPE)
-            continue;
-        aacenc_chan *a = &s->ch[e->ch[0]], *b = &s->ch[e->ch[1]];
-        unsigned m = a->max_sfb > b->max_sfb ? a->max_sfb : b->max_sfb;
-        if (a->max_sfb != m)
-            aacenc_quant_finish(a, m);
-        if (b->max_sfb != m)
-            aacenc_quant_finish(b, m);
+    /* CPEs share max_sfb (one ics_info), which the search did not price,
+     * nor the ms_used flags: if the frame ends up over the hard limit,
+     * coarsen until it fits (the reservoir rule is absolute). */
+    unsigned bits;
+    for (;;) {
+        share_max_sfb(s);
+        bits = frame_bits(s);
+        if ((double)bits + 7.0 <= hard_max || off >= 255)
+            break;
+        off++;
+        aacenc_quant_channels(s->dsp, &s->qt, cs, nch, off);
     }
-    unsigned bits = frame_bits(s);
+    s->offset = off;
+#ifdef AACENC_TUNING
+    if (getenv("AACENC_STAT")) {
+        unsigned msn = 0;
+        for (unsigned gb = 0; gb < s->ch[0].max_sfb; gb++) msn += s->ms[0][gb];
+        fprintf(stderr, "stat off %d bits %u spec %u/%u sf %u/%u maxsfb %u ms %u\n", off, bits, s->ch[0].spectral_bits, nch > 1 ? s->ch[1].spectral_bits : 0, s->ch[0].sf_bits, nch > 1 ? s->ch[1].sf_bits : 0, s->ch[0].max_sfb, msn);
+    }
+    if (getenv("AACENC_SEQ"))
+        fprintf(stderr, "seq %u %u\n", s->ch[0].layout.window_sequence, s->ch[0].layout.window_shape);
+    if (getenv("AACENC_DEBUG") && s->frames_out == 40) {
+        for (unsigned c = 0; c < nch; c++) {
+            aacenc_chan *ch = &s->ch[c];
+            for (unsigned gb = 0; gb < ch->max_sfb; gb++) {
+                unsigned lo = ch->layout.band_off[gb], hi = ch->layout.band_off[gb + 1], mq = 0;
+                for (unsigned i = lo; i < hi; i++)
+                    mq = (unsigned)abs(ch->q[i]) > mq ? (unsigned)abs(ch->q[i]) : mq;
+                fprintf(stderr, "  b%2u [%4u,%4u) e %9.3g thr %9.3g smr %5.1f sf %3d book %2u mq %4u bits %u\n", gb, lo, hi,
+                        ch->psy.energy[gb], ch->psy.thr[gb], 10*log10(ch->psy.energy[gb]/ch->psy.thr[gb]), ch->sf[gb], ch->book[gb], mq,
+                        ch->book[gb] ? ch->band_bits[gb][ch->book[gb]] : 0);
+            }
+        }
+    }
+
+#endif
 
     /* The reservoir may not overflow: pad (CBR). */
     unsigned fill = 0;
     if (s->rc == SEGUE_RC_CBR) {
         double min_bits = mean + s->level - s->max_level;
-        if ((double)bits + 7 < min_bits)
-            fill = (unsigned)ceil(min_bits - bits - 7);
+        if ((double)bits < min_bits) {
+            fill = (unsigned)ceil(min_bits - bits);
+            fill = fill < 7 ? 7 : fill;
+        }
     }
 
     aacenc_bitwriter bw;
@@ -755,14 +856,6 @@ static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error
     }
     s->pe_avg = 0.95 * s->pe_avg + 0.05 * pe;
     s->bits_total += (uint64_t)used;
-    if (s->rc == SEGUE_RC_VBR) {
-        double avg = (double)s->bits_total / (double)(s->frames_out + 1);
-        s->vbr_drift += 0.02 * (avg / mean - 1.0) * 4.0;
-        if (s->vbr_drift > 12.0)
-            s->vbr_drift = 12.0;
-        if (s->vbr_drift < -12.0)
-            s->vbr_drift = -12.0;
-    }
 
     for (unsigned c = 0; c < nch; c++) {
         s->prev_seq[c] = s->ch[c].layout.window_sequence;

@@ -161,4 +161,11 @@ unsigned aacenc_quant_channels(const segue_dsp *dsp, const aacenc_quant_tables *
  * section + scalefactor + spectral bits. */
 unsigned aacenc_quant_finish(aacenc_chan *c, unsigned max_sfb);
 
+/* DEVKNOB */
+#ifdef AACENC_TUNING
+#include <stdlib.h>
+static inline float aacenc_knob(const char *n, float d) { const char *v = getenv(n); return v ? (float)atof(v) : d; }
+#else
+#define aacenc_knob(n, d) (d)
+#endif
 #endif

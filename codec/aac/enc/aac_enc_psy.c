@@ -32,6 +32,13 @@
 #include "codec/aac/aac_tables.h"
 #include "codec/aac/enc/aac_enc.h"
 
+/* Flatness (dB) at and below which a neighbourhood counts as a pure tone;
+ * Johnston used -60 dB on a Hann-windowed FFT, whose side lobes fall far
+ * faster than the sine-windowed MDCT lines the model sees here. */
+#ifndef TONAL_SFM_DB
+#define TONAL_SFM_DB -60.0f
+#endif
+
 static float bark_of(float hz)
 {
     return 13.0f * atanf(0.00076f * hz) + 3.5f * atanf((hz / 7500.0f) * (hz / 7500.0f));
@@ -53,10 +60,10 @@ void aacenc_psy_init(aacenc_psy_tables *t, unsigned sample_rate, unsigned sfi)
         unsigned nb = s ? aac_num_swb_short[sfi] : aac_num_swb_long[sfi];
         const uint16_t *swb = s ? aac_swb_short[sfi] : aac_swb_long[sfi];
         float lines = s ? 128.0f : 1024.0f;
-        /* A full-scale sine in the coder's units (32768 = 1.0) gives MDCT
-         * lines of about 32768 N / 4 (sine window), N = 2 lines: its energy
-         * stands for 96 dB SPL. */
-        float fs_line = 32768.0f * lines * 0.5f;
+        /* A full-scale sine in the coder's units (32768 = 1.0) peaks at
+         * a line of 32768 * 2 sum(w[n] cos^2) = 32768 lines 4 / pi (the
+         * kernel's factor 2, sine window mean 2 / pi). */
+        float fs_line = 32768.0f * lines * 1.2732395f;
         float fs_energy = fs_line * fs_line;
         t->num_swb[s] = nb;
         for (unsigned b = 0; b < nb; b++) {
@@ -68,13 +75,13 @@ void aacenc_psy_init(aacenc_psy_tables *t, unsigned sample_rate, unsigned sfi)
             float a = ath_db(lo / 1000.0f), a2 = ath_db(hi / 1000.0f), a3 = ath_db(c / 1000.0f);
             a = a2 < a ? a2 : a;
             a = a3 < a ? a3 : a;
-            t->ath[s][b] = fs_energy * powf(10.0f, (a - 96.0f) / 10.0f);
+            t->ath[s][b] = fs_energy * powf(10.0f, (a - aacenc_knob("K_FS", 110.0f)) / 10.0f);
         }
         for (unsigned b = 0; b < nb; b++) {
             float dz = b ? t->bark[s][b] - t->bark[s][b - 1] : 10.0f;
-            t->spread_up[s][b] = powf(10.0f, -1.5f * dz);
+            t->spread_up[s][b] = powf(10.0f, -0.1f * aacenc_knob("K_UP", 15.0f) * dz);
             float dzd = b + 1 < nb ? t->bark[s][b + 1] - t->bark[s][b] : 10.0f;
-            t->spread_down[s][b] = powf(10.0f, -2.7f * dzd);
+            t->spread_down[s][b] = powf(10.0f, -0.1f * aacenc_knob("K_DOWN", 27.0f) * dzd);
         }
     }
 }
@@ -99,6 +106,24 @@ void aacenc_psy_analyse(const aacenc_psy_tables *t, aacenc_psy_state *st, const 
     int is_short = l->window_sequence == AACENC_EIGHT_SHORT;
     unsigned s = is_short ? 1 : 0, nb = l->num_swb;
     float pe = 0.0f;
+    /* Long frames: prefix sums of line power and of its log2, for the
+     * flatness of a neighbourhood of at least TONAL_SPAN lines around each
+     * band (a band of 4 lines cannot tell a tone's main lobe, 3 lines wide
+     * with the sine window, from noise). */
+    static const unsigned TONAL_SPAN = 24;
+    float cp[AACENC_FRAME + 1], cl[AACENC_FRAME + 1];
+    unsigned top = nbands < nb ? l->band_off[nbands] : l->band_off[nb];
+    if (!is_short) {
+        double ap = 0.0, al = 0.0;
+        cp[0] = cl[0] = 0.0f;
+        for (unsigned i = 0; i < top; i++) {
+            float p = spec[i] * spec[i];
+            ap += p;
+            al += fast_log2(p + 1e-3f);
+            cp[i + 1] = (float)ap;
+            cl[i + 1] = (float)al;
+        }
+    }
     for (unsigned g = 0; g < l->num_groups; g++) {
         float *e = out->energy + g * nb, *thr = out->thr + g * nb;
         float glen = (float)l->group_len[g];
@@ -109,23 +134,33 @@ void aacenc_psy_analyse(const aacenc_psy_tables *t, aacenc_psy_state *st, const 
                 thr[b] = 0.0f;
                 continue;
             }
-            float sum = 0.0f, lsum = 0.0f;
-            for (unsigned i = lo; i < hi; i++) {
-                float p = spec[i] * spec[i];
-                sum += p;
-                lsum += fast_log2(p + 1e-3f);
-            }
+            float sum = 0.0f;
+            for (unsigned i = lo; i < hi; i++)
+                sum += spec[i] * spec[i];
             if (!(sum < 1e35f))
                 sum = 1e35f;
             e[b] = sum;
-            float n = (float)(hi - lo);
-            /* Offset of the masker, dB: flatness in dB of the band's lines. */
-            float offset_db = 5.5f;
+            /* Offset of the masker, dB, from the flatness of the lines
+             * around the band. */
+            float offset_db = aacenc_knob("K_NO", 5.5f);
             if (!is_short && sum > 0.0f) {
-                float sfm_db = 3.0103f * (lsum / n - fast_log2(sum / n + 1e-3f));
-                float tn = sfm_db / -60.0f;
+                unsigned a = lo, z = hi;
+                if (z - a < TONAL_SPAN) {
+                    unsigned c = (lo + hi) / 2;
+                    a = c > TONAL_SPAN / 2 ? c - TONAL_SPAN / 2 : 0;
+                    z = a + TONAL_SPAN;
+                    if (z > top) {
+                        z = top;
+                        a = z > TONAL_SPAN ? z - TONAL_SPAN : 0;
+                    }
+                }
+                float n = (float)(z - a);
+                float psum = (float)((double)cp[z] - (double)cp[a]);
+                float lsum = (float)((double)cl[z] - (double)cl[a]);
+                float sfm_db = 3.0103f * (lsum / n - fast_log2(psum / n + 1e-3f));
+                float tn = sfm_db / aacenc_knob("K_TON", TONAL_SFM_DB);
                 tn = tn < 0.0f ? 0.0f : tn > 1.0f ? 1.0f : tn;
-                offset_db = tn * (14.5f + t->bark[s][b]) + (1.0f - tn) * 5.5f;
+                offset_db = tn * (aacenc_knob("K_TO", 14.5f) + t->bark[s][b]) + (1.0f - tn) * aacenc_knob("K_NO", 5.5f);
             }
             thr[b] = sum * powf(10.0f, -0.1f * offset_db);
         }

@@ -32,7 +32,7 @@
  * that makes the reconstruction A q^(4/3) the centroid of the
  * Laplacian-distributed lines better than 0.5 (rate-distortion gain at a
  * given rate, as in the ISO reference encoder). */
-#define AACENC_ROUNDING 0.4054f
+#define AACENC_ROUNDING aacenc_knob("K_RND", 0.4054f)
 
 void aacenc_quant_init(aacenc_quant_tables *t)
 {

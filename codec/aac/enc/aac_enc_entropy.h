@@ -30,7 +30,7 @@ void aacenc_bw_put(aacenc_bitwriter *bw, uint32_t value, unsigned nbits);
 /* Bits written so far (including pending). */
 size_t aacenc_bw_bits(const aacenc_bitwriter *bw);
 /* Pads with zero bits to a byte boundary and writes out the cache; returns
- * the bytes in buf. */
+ * the bytes in buf. Writing may go on after it (from that boundary). */
 size_t aacenc_bw_flush(aacenc_bitwriter *bw);
 
 /* ---- codebooks ----------------------------------------------------------- */
@@ -51,15 +51,17 @@ extern const uint16_t aacenc_book_max[12];
 /* Bits of spectral_data() for n quantised values q (n a multiple of the
  * book's tuple size: 4 for books 1-4, 2 for books 5-11; bands are multiples
  * of 4) coded with `book` 0..11, signs and escapes included; book 0 costs 0
- * when every value is 0. AACENC_BITS_INF when a value is outside the book. */
+ * when every value is 0. AACENC_BITS_INF when a value is outside the book
+ * (book 11: |q| > 8191) or for book 12; 0 for books 13..15, which send no
+ * spectral data. */
 unsigned aacenc_spectral_bits(const int16_t *q, size_t n, unsigned book);
 /* Fills bits[0..11] with aacenc_spectral_bits() for every book in one pass
- * over q (the sectioning's input); faster than 12 calls. */
+ * over q (the sectioning's input); about 4 times faster than 12 calls. */
 void aacenc_spectral_bits_all(const int16_t *q, size_t n, unsigned bits[12]);
 /* The same with max_abs = max |q[i]| given (what the dsp table's
  * aacenc_quantize returns), saving the pass that finds it: the rate loop's
- * form. max_abs must be exact: the per-book tables are indexed on its
- * strength (a smaller value than the true maximum reads outside them). */
+ * form. max_abs must be exact: it selects the tables the values index, and
+ * one below the true maximum makes them read out of range. */
 void aacenc_spectral_bits_all_max(const int16_t *q, size_t n, unsigned max_abs, unsigned bits[12]);
 /* Writes the values as spectral_data() does for one band of one window:
  * per tuple the codeword, the sign bits of an unsigned book's nonzero
@@ -70,9 +72,8 @@ void aacenc_spectral_write(aacenc_bitwriter *bw, const int16_t *q, size_t n, uns
 
 /* Scalefactor codebook (Table 4.A.1): bits and code for a difference
  * -60..60 between consecutive scalefactors (also used for the
- * intensity positions and PNS energies, 4.6.2.3.2). */
-/* aacenc_sf_bits: AACENC_BITS_INF outside -60..60; aacenc_sf_write clamps
- * to -60..60. */
+ * intensity positions and PNS energies, 4.6.2.3.2). aacenc_sf_bits gives
+ * AACENC_BITS_INF outside -60..60; aacenc_sf_write clamps to it. */
 unsigned aacenc_sf_bits(int delta);
 void aacenc_sf_write(aacenc_bitwriter *bw, int delta);
 
@@ -90,10 +91,12 @@ void aacenc_sf_write(aacenc_bitwriter *bw, int delta);
  * `book` and returns the total bits (section data + spectral data).
  * `fixed` may be NULL (every band free). Returns AACENC_BITS_INF, `book`
  * then unspecified, when some band has no book that codes it or nbands >
- * AACENC_MAX_SECTION_BANDS. O(nbands^2) time, no allocation. */
+ * AACENC_MAX_SECTION_BANDS. No allocation; O(nbands x books) time for long
+ * windows below 62 bands, O(nbands^2 x books) at worst otherwise. */
 unsigned aacenc_section_plan(const unsigned (*band_bits)[12], const uint8_t *fixed,
                              unsigned nbands, int short_window, uint8_t *book);
-/* Writes section_data() for one window group from the per-band books. */
+/* Writes section_data() for one window group from the per-band books
+ * (maximal runs of one book are the sections). */
 void aacenc_section_write(aacenc_bitwriter *bw, const uint8_t *book, unsigned nbands,
                           int short_window);
 

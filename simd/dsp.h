@@ -269,9 +269,9 @@ typedef struct segue_dsp {
      *   out[k] = sum_n in[n] cos(2 pi / N (n + n0)(k + 1/2)),
      *   n0 = (N/2 + 1) / 2, N = 2^log2n, log2n 11 (long) or 8 (short),
      * scaled so that aac_imdct(aacenc_mdct(x)) windowed and overlap-added
-     * reconstructs x: the kernel returns 2 out[k] (dsp_aacenc_scalar.c
-     * derives the factor). `work` holds N floats of scratch; the pointers
-     * do not overlap. */
+     * reconstructs x: the kernel returns twice this sum
+     * (dsp_aacenc_scalar.c derives the factor). `work` holds N floats of
+     * scratch; the pointers do not overlap. */
     void (*aacenc_mdct)(float *out, const float *in, unsigned log2n, float *work);
     /* dst[i] = |x[i]|^(3/4), n >= 0 (the quantiser's input, 4.6.1.3
      * inverted). */

@@ -44,8 +44,6 @@
  */
 #include <math.h>
 #include <string.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include "codec/aac/aac_tables.h"
 #include "codec/aac/enc/aac_enc.h"
@@ -298,7 +296,7 @@ static segue_status aacenc_init(void *priv, segue_codec_params *p, const segue_a
     memcpy(s->elem, maps[p->channels - 1], sizeof s->elem);
 
     double per_ch = bitrate / eff_ch;
-    unsigned bw = (unsigned)(aacenc_knob("K_BW", 1.0f) * (float)bandwidth_for(per_ch, p->sample_rate));
+    unsigned bw = bandwidth_for(per_ch, p->sample_rate);
     s->nbands_long = bands_below(aac_swb_long[sfi], aac_num_swb_long[sfi], 1024, p->sample_rate, bw);
     s->nbands_short =
         bands_below(aac_swb_short[sfi], aac_num_swb_short[sfi], 128, p->sample_rate, bw);
@@ -366,7 +364,6 @@ static void decide_windows(aacenc_state *s, const aacenc_elem *e)
         uint8_t prev = s->prev_seq[c0];
         int left_short = prev == AACENC_EIGHT_SHORT || prev == AACENC_LONG_START;
         int right_short = next >= 0;
-        if (aacenc_knob("K_NOSHORT", 0.0f) != 0.0f) { cur = -1; right_short = 0; }
         if (cur >= 0 || (left_short && right_short))
             seq = AACENC_EIGHT_SHORT;
         else if (left_short)
@@ -415,10 +412,10 @@ static void ms_decide(aacenc_state *s, aacenc_chan *L, aacenc_chan *R, uint8_t *
             em += m * m;
             es += d * d;
         }
-        float tm = aacenc_knob("K_MST", 1.0f) * (tl < tr ? tl : tr);
+        float tm = tl < tr ? tl : tr;
         float pe_lr = fast_log2f(1.0f + el / tl) + fast_log2f(1.0f + er / tr);
         float pe_ms = fast_log2f(1.0f + em / tm) + fast_log2f(1.0f + es / tm);
-        if (aacenc_knob("K_MS", 1.0f) == 2.0f ? 1 : aacenc_knob("K_MS", 1.0f) == 0.0f ? 0 : pe_ms < aacenc_knob("K_MSB", 1.0f) * pe_lr) {
+        if (pe_ms < pe_lr) {
             ms[gb] = 1;
             for (unsigned i = lo; i < hi; i++) {
                 float a = L->spec[i], b = R->spec[i];
@@ -688,7 +685,7 @@ static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error
          * pays on sparse, tonal spectra (the sine window's leakage is then
          * coded as if it were signal); the sine window's narrower main lobe
          * wins on dense ones. One shape per element (common_window). */
-        if (pe_shape[1] < aacenc_knob("K_KBD", 0.97f) * pe_shape[0]) {
+        if (pe_shape[1] < 0.97f * pe_shape[0]) {
             for (unsigned k = 0; k < n; k++) {
                 unsigned c = e->ch[k];
                 aacenc_chan *ch = &s->ch[c];
@@ -758,10 +755,6 @@ static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error
         off = search_offset(s, cs, nch, overhead, budget);
     }
     s->offset = off;
-#ifdef AACENC_TUNING
-    if (getenv("AACENC_DEBUG"))
-        fprintf(stderr, "frame %llu off %d budget %.0f pe %.0f level %.0f\n", (unsigned long long)s->frames_out, off, budget, pe, s->level);
-#endif
 
     /* CPEs share max_sfb (one ics_info), which the search did not price,
      * nor the ms_used flags: if the frame ends up over the hard limit,
@@ -776,29 +769,6 @@ static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error
         aacenc_quant_channels(s->dsp, &s->qt, cs, nch, off);
     }
     s->offset = off;
-#ifdef AACENC_TUNING
-    if (getenv("AACENC_STAT")) {
-        unsigned msn = 0;
-        for (unsigned gb = 0; gb < s->ch[0].max_sfb; gb++) msn += s->ms[0][gb];
-        fprintf(stderr, "stat off %d bits %u spec %u/%u sf %u/%u maxsfb %u ms %u\n", off, bits, s->ch[0].spectral_bits, nch > 1 ? s->ch[1].spectral_bits : 0, s->ch[0].sf_bits, nch > 1 ? s->ch[1].sf_bits : 0, s->ch[0].max_sfb, msn);
-    }
-    if (getenv("AACENC_SEQ"))
-        fprintf(stderr, "seq %u %u\n", s->ch[0].layout.window_sequence, s->ch[0].layout.window_shape);
-    if (getenv("AACENC_DEBUG") && s->frames_out == 40) {
-        for (unsigned c = 0; c < nch; c++) {
-            aacenc_chan *ch = &s->ch[c];
-            for (unsigned gb = 0; gb < ch->max_sfb; gb++) {
-                unsigned lo = ch->layout.band_off[gb], hi = ch->layout.band_off[gb + 1], mq = 0;
-                for (unsigned i = lo; i < hi; i++)
-                    mq = (unsigned)abs(ch->q[i]) > mq ? (unsigned)abs(ch->q[i]) : mq;
-                fprintf(stderr, "  b%2u [%4u,%4u) e %9.3g thr %9.3g smr %5.1f sf %3d book %2u mq %4u bits %u\n", gb, lo, hi,
-                        ch->psy.energy[gb], ch->psy.thr[gb], 10*log10(ch->psy.energy[gb]/ch->psy.thr[gb]), ch->sf[gb], ch->book[gb], mq,
-                        ch->book[gb] ? ch->band_bits[gb][ch->book[gb]] : 0);
-            }
-        }
-    }
-
-#endif
 
     /* The reservoir may not overflow: pad (CBR). */
     unsigned fill = 0;

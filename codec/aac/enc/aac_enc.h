@@ -142,6 +142,8 @@ typedef struct aacenc_chan {
 typedef struct aacenc_quant_tables {
     float istep[256];                  /* 2^(-3/16 (sf - 100)) */
     float step[256];                   /* 2^(1/4 (sf - 100)) */
+    float noise_gain[384];             /* 2^(3/8 o), o = offset + 128: the
+                                          noise power an offset allows */
 } aacenc_quant_tables;
 
 void aacenc_quant_init(aacenc_quant_tables *t);
@@ -161,11 +163,4 @@ unsigned aacenc_quant_channels(const segue_dsp *dsp, const aacenc_quant_tables *
  * section + scalefactor + spectral bits. */
 unsigned aacenc_quant_finish(aacenc_chan *c, unsigned max_sfb);
 
-/* DEVKNOB */
-#ifdef AACENC_TUNING
-#include <stdlib.h>
-static inline float aacenc_knob(const char *n, float d) { const char *v = getenv(n); return v ? (float)atof(v) : d; }
-#else
-#define aacenc_knob(n, d) (d)
-#endif
 #endif

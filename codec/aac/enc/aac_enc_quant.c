@@ -32,7 +32,14 @@
  * that makes the reconstruction A q^(4/3) the centroid of the
  * Laplacian-distributed lines better than 0.5 (rate-distortion gain at a
  * given rate, as in the ISO reference encoder). */
-#define AACENC_ROUNDING aacenc_knob("K_RND", 0.4054f)
+#define AACENC_ROUNDING 0.4054f
+
+/* Analysis by synthesis per band: when the measured noise exceeds
+ * REFINE_MARGIN times its target (the threshold scaled by the offset), up
+ * to REFINE_STEPS finer scalefactors. The margin keeps the model's verdict
+ * where it is close (the noise estimate is a mean over random phases). */
+#define REFINE_STEPS 2
+#define REFINE_MARGIN 1.5f
 
 void aacenc_quant_init(aacenc_quant_tables *t)
 {
@@ -40,6 +47,8 @@ void aacenc_quant_init(aacenc_quant_tables *t)
         t->istep[sf] = powf(2.0f, -0.1875f * (float)(sf - 100));
         t->step[sf] = powf(2.0f, 0.25f * (float)(sf - 100));
     }
+    for (int o = 0; o < 384; o++)
+        t->noise_gain[o] = powf(2.0f, 0.375f * (float)(o - 128));
 }
 
 /* Per band: the noise-model scalefactor before the offset (float), and the
@@ -153,6 +162,22 @@ static unsigned quant_one(const segue_dsp *dsp, const aacenc_quant_tables *t, aa
                     mq = 0;
                 } else {
                     mq = quant_band(dsp, t, c, gb, sf);
+                    /* Analysis by synthesis: the noise model is an average;
+                     * a band whose measured noise exceeds its target (lines
+                     * lost in the dead zone, a few large lines) gets finer
+                     * steps, at most REFINE_STEPS of them. */
+                    int refine = REFINE_STEPS;
+                    if (refine > 0 && mq > 0) {
+                        float target = c->psy.thr[gb] * t->noise_gain[clampi(offset + 128, 0, 383)] *
+                                       REFINE_MARGIN;
+                        float err = dsp->aacenc_quant_error(c->spec + lo, c->q + lo, n, t->step[sf]);
+                        while (refine-- > 0 && err > target && sf > c->sf_min[gb] &&
+                               (prev < 0 || sf > prev - 60)) {
+                            sf--;
+                            mq = quant_band(dsp, t, c, gb, sf);
+                            err = dsp->aacenc_quant_error(c->spec + lo, c->q + lo, n, t->step[sf]);
+                        }
+                    }
                 }
             }
             if (mq == 0) {

@@ -63,7 +63,9 @@ def read_f32(path, nch):
 
 
 def ffmpeg_f32(path):
-    r = subprocess.run(['ffmpeg', '-v', 'error', '-i', path, '-f', 'f32le', '-'],
+    # -f aac: ffmpeg's format probe does not recognise ADTS files of one or
+    # two frames; the demuxer is named instead.
+    r = subprocess.run(['ffmpeg', '-v', 'error', '-f', 'aac', '-i', path, '-f', 'f32le', '-'],
                        capture_output=True)
     a = array.array('f')
     a.frombytes(r.stdout)

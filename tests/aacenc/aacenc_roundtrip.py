@@ -80,7 +80,7 @@ def snr_db(ref, test):
     return 10.0 * math.log10(sig / max(err, 1e-30))
 
 
-def run(name, tmp, rate, chans, opts=(), tone=False, silent=False):
+def run(name, tmp, rate, chans, opts=(), tone=False, silent=False, energy_db=None):
     nch = len(chans)
     n = len(chans[0])
     wav = os.path.join(tmp, name + '.wav')
@@ -113,6 +113,16 @@ def run(name, tmp, rate, chans, opts=(), tone=False, silent=False):
         out = (r.stdout + r.stderr).decode(errors='replace')
         if r.returncode != 0 or 'rror' in out:
             fail('%s: faad: exit %d %s' % (name, r.returncode, out.strip()[:200]))
+    if energy_db is not None:
+        # Noise substitution keeps the level: decoded energy within
+        # energy_db of the input's, per channel.
+        for c in range(nch):
+            ei = sum(v * v for v in chans[c][2048:n - 2048])
+            eo = sum(ours[i * nch + c] ** 2 for i in range(2048, n - 2048))
+            d = 10 * math.log10(eo / ei)
+            print('%-28s ch%d energy %+.2f dB' % (name, c, d))
+            if abs(d) > energy_db:
+                fail('%s: channel %d energy off by %+.2f dB' % (name, c, d))
     if silent and any(v != 0.0 for v in ours):
         fail('%s: silence decodes to non-zero samples' % name)
     if tone:
@@ -162,6 +172,17 @@ def main():
                      ['--vbr', '--quality', '3'], ['--cbr', '--bitrate', '320000']):
             run('mode_' + '_'.join(o.strip('-') for o in opts), tmp, 44100,
                 [tone(n, 44100, 523), tone(n, 44100, 784)], opts, tone=True)
+        # Uncorrelated white noise at low rates: noise substitution (PNS)
+        # bands. Rates whose Nyquist frequency lies near the encoder's
+        # bandwidth at that bitrate, so that the level is all coded.
+        for rate, br in ((16000, '32000'), (22050, '64000')):
+            n = rate
+            run('noise_pns_%d_%s' % (rate, br), tmp, rate,
+                [[0.2 * rnd.gauss(0, 1) for i in range(n)] for c in range(2)],
+                ['--cbr', '--bitrate', br], energy_db=1.0)
+            run('noise_pns_mono_%d_%s' % (rate, br), tmp, rate,
+                [[0.2 * rnd.gauss(0, 1) for i in range(n)]],
+                ['--cbr', '--bitrate', str(int(br) // 2)], energy_db=1.0)
         # Edge inputs (acceptance 5), stereo 44.1 kHz and mono 8 kHz.
         for rate, nch in ((44100, 2), (8000, 1)):
             n = rate

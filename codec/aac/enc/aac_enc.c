@@ -111,6 +111,7 @@ typedef struct aacenc_state {
     aacenc_psy_out psy_out_kbd[2];
     aacenc_quant_tables qt;
     unsigned nbands_long, nbands_short, nbands_lfe;
+    unsigned pns_start;      /* first long band coded as noise when noise-like; 0: no PNS */
     float work[4096];
     /* Rate control. */
     double level;            /* reservoir: bits saved by earlier frames */
@@ -302,6 +303,17 @@ static segue_status aacenc_init(void *priv, segue_codec_params *p, const segue_a
         bands_below(aac_swb_short[sfi], aac_num_swb_short[sfi], 128, p->sample_rate, bw);
     /* LFE: 14496-3 4.5.2.2 leaves its band to the encoder; 120 Hz is the
      * low-pass of the LFE channel in 5.1 production (ITU-R BS.775). */
+    /* PNS from 5 kHz at 24 kbit/s a channel and less, rising to 9 kHz at
+     * 48 kbit/s; none above 56 kbit/s, where the bits code noise well
+     * enough as it is. */
+    s->pns_start = 0;
+    if (per_ch <= 56000.0) {
+        double hz = per_ch <= 24000.0 ? 5000.0 : 5000.0 + (per_ch - 24000.0) / 24000.0 * 4000.0;
+        s->pns_start = bands_below(aac_swb_long[sfi], aac_num_swb_long[sfi], 1024, p->sample_rate,
+                                   (unsigned)hz);
+        if (s->pns_start == 0)
+            s->pns_start = 1;
+    }
     s->nbands_lfe = bands_below(aac_swb_long[sfi], aac_num_swb_long[sfi], 1024, p->sample_rate, 160);
 
     aacenc_psy_init(&s->psyt, p->sample_rate, sfi);
@@ -391,6 +403,52 @@ static float fast_log2f(float x)
     return log2f(x);
 }
 
+/* Perceptual noise substitution (14496-3 4.6.13) at low rates: a band of
+ * a long frame whose lines are noise-like (tonality below PNS_TONALITY, see
+ * aac_enc_psy.c) and lie above the rate's start frequency is sent as its
+ * energy only; the decoder fills it with noise of that energy. Noise is
+ * heard by its level and spectral envelope, not its waveform, and the
+ * bits go to the bands where the waveform matters. Not in bands where
+ * the two channels of a CPE are correlated (independent noise would widen
+ * a centred source). */
+#define PNS_TONALITY 0.12f
+
+static void pns_decide(aacenc_state *s, const aacenc_elem *e)
+{
+    unsigned n = e->id == ID_CPE ? 2 : 1;
+    for (unsigned k = 0; k < n; k++)
+        memset(s->ch[e->ch[k]].pns, 0, sizeof s->ch[0].pns);
+    aacenc_chan *a = &s->ch[e->ch[0]];
+    if (!s->pns_start || e->id == ID_LFE || a->layout.window_sequence == AACENC_EIGHT_SHORT)
+        return;
+    const aacenc_layout *l = &a->layout;
+    for (unsigned b = s->pns_start; b < a->nbands && b < l->num_swb; b++) {
+        unsigned lo = l->band_off[b], hi = l->band_off[b + 1];
+        int ok = 1;
+        for (unsigned k = 0; k < n && ok; k++) {
+            aacenc_chan *c = &s->ch[e->ch[k]];
+            ok = c->psy.tonality[b] < PNS_TONALITY && c->psy.energy[b] > c->psy.thr[b];
+        }
+        if (ok && n == 2) {
+            aacenc_chan *c = &s->ch[e->ch[1]];
+            float x = 0.0f;
+            for (unsigned i = lo; i < hi; i++)
+                x += a->spec[i] * c->spec[i];
+            float el = a->psy.energy[b], er = c->psy.energy[b];
+            ok = x * x < 0.25f * el * er;
+        }
+        if (!ok)
+            continue;
+        for (unsigned k = 0; k < n; k++) {
+            aacenc_chan *c = &s->ch[e->ch[k]];
+            c->pns[b] = 1;
+            /* energy per window 2^(nrg / 2) in the coder's units. */
+            float en = c->psy.energy[b];
+            c->nrg[b] = en > 0.0f ? (int)lrintf(2.0f * log2f(en)) : -100;
+        }
+    }
+}
+
 /* Per-band M/S decision of a CPE (14496-3 4.6.8.1): code M = (L + R) / 2
  * and S = (L - R) / 2 where that lowers the perceptual entropy. The
  * thresholds of M and S are half the smaller of L's and R's: the noise of M
@@ -404,7 +462,7 @@ static void ms_decide(aacenc_state *s, aacenc_chan *L, aacenc_chan *R, uint8_t *
         unsigned lo = l->band_off[gb], hi = l->band_off[gb + 1];
         float tl = L->psy.thr[gb], tr = R->psy.thr[gb];
         float el = L->psy.energy[gb], er = R->psy.energy[gb];
-        if (!(tl > 0.0f) || !(tr > 0.0f) || (el <= tl && er <= tr))
+        if (!(tl > 0.0f) || !(tr > 0.0f) || (el <= tl && er <= tr) || L->pns[gb] || R->pns[gb])
             continue;
         float em = 0.0f, es = 0.0f;
         for (unsigned i = lo; i < hi; i++) {
@@ -499,12 +557,21 @@ static void write_ics(aacenc_bitwriter *bw, const aacenc_chan *c, int common_win
     for (unsigned g = 0; g < l->num_groups; g++)
         if (c->max_sfb)
             aacenc_section_write(bw, c->book + g * nb, c->max_sfb, is_short);
-    int prev = c->global_gain;
+    int prev = c->global_gain, prev_nrg = c->global_gain - 90, first_noise = 1;
     for (unsigned g = 0; g < l->num_groups; g++)
         for (unsigned b = 0; b < c->max_sfb; b++) {
             unsigned gb = g * nb + b;
             if (c->book[gb] == AACENC_ZERO_HCB)
                 continue;
+            if (c->book[gb] == AACENC_NOISE_HCB) {
+                if (first_noise)
+                    aacenc_bw_put(bw, (uint32_t)(c->nrg[gb] - prev_nrg + 256), 9);
+                else
+                    aacenc_sf_write(bw, c->nrg[gb] - prev_nrg);
+                first_noise = 0;
+                prev_nrg = c->nrg[gb];
+                continue;
+            }
             aacenc_sf_write(bw, c->sf[gb] - prev);
             prev = c->sf[gb];
         }
@@ -695,6 +762,7 @@ static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error
                 s->psy[c] = s->psy_kbd[k];
             }
         }
+        pns_decide(s, e);
         if (e->id == ID_CPE)
             ms_decide(s, &s->ch[e->ch[0]], &s->ch[e->ch[1]], s->ms[e->ch[0]]);
         for (unsigned k = 0; k < n; k++) {

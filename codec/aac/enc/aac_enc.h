@@ -103,6 +103,7 @@ typedef struct aacenc_psy_state {
 typedef struct aacenc_psy_out {
     float energy[AACENC_MAX_BANDS];
     float thr[AACENC_MAX_BANDS];       /* allowed noise energy */
+    float tonality[AACENC_MAX_BANDS];  /* 0 noise-like .. 1 tonal (long frames) */
     float pe;                          /* perceptual entropy estimate, bits */
 } aacenc_psy_out;
 
@@ -130,6 +131,8 @@ typedef struct aacenc_chan {
     int sf[AACENC_MAX_BANDS];          /* scalefactor per band */
     uint8_t zero[AACENC_MAX_BANDS];    /* 1: every line quantised to 0 */
     uint8_t fixed[AACENC_MAX_BANDS];   /* book forced (PNS/intensity), else 0 */
+    uint8_t pns[AACENC_MAX_BANDS];     /* 1: coded as noise (4.6.13) */
+    int nrg[AACENC_MAX_BANDS];         /* PNS: noise energy value (sf chain unit) */
     uint8_t book[AACENC_MAX_BANDS];    /* codebook per band (0: zero band) */
     unsigned band_bits[AACENC_MAX_BANDS][12]; /* spectral bits per book */
     int16_t q[AACENC_FRAME];           /* quantised values */

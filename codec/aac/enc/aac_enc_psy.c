@@ -149,6 +149,7 @@ void aacenc_psy_analyse(const aacenc_psy_tables *t, aacenc_psy_state *st, const 
             /* Offset of the masker, dB, from the flatness of the lines
              * around the band. */
             float offset_db = 5.5f;
+            out->tonality[gb] = 1.0f;
             if (!is_short && sum > 0.0f) {
                 unsigned a = lo, z = hi;
                 if (z - a < TONAL_SPAN) {
@@ -167,6 +168,7 @@ void aacenc_psy_analyse(const aacenc_psy_tables *t, aacenc_psy_state *st, const 
                 float tn = sfm_db / TONAL_SFM_DB;
                 tn = tn < 0.0f ? 0.0f : tn > 1.0f ? 1.0f : tn;
                 offset_db = tn * (14.5f + t->bark[s][b]) + (1.0f - tn) * 5.5f;
+                out->tonality[gb] = tn;
             }
             thr[b] = sum * powf(10.0f, -0.1f * offset_db);
         }

@@ -119,16 +119,35 @@ static unsigned plan(aacenc_chan *c, unsigned max_sfb)
      * first coded one before any. */
     int first = -1;
     for (unsigned gb = 0; gb < (unsigned)l->num_groups * nb && first < 0; gb++)
-        if (!c->zero[gb] && gb % nb < max_sfb)
+        if (!c->zero[gb] && !c->pns[gb] && gb % nb < max_sfb)
             first = c->sf[gb];
     int prev = first < 0 ? 100 : first;
     unsigned sfb = 0;
+    int first_noise = 1, prev_nrg = 0;
     c->global_gain = prev;
     for (unsigned g = 0; g < l->num_groups; g++) {
         for (unsigned b = 0; b < max_sfb; b++) {
             unsigned gb = g * nb + b;
             if (c->book[gb] == AACENC_ZERO_HCB)
                 continue;
+            if (c->book[gb] == AACENC_NOISE_HCB) {
+                /* 4.6.13.3: the first energy is sent as 9 bits relative
+                 * to global_gain - 90, the others as differences. */
+                int v = c->nrg[gb];
+                if (first_noise) {
+                    int lo9 = c->global_gain - 90 - 256, hi9 = c->global_gain - 90 + 255;
+                    v = v < lo9 ? lo9 : v > hi9 ? hi9 : v;
+                    sfb += 9;
+                    first_noise = 0;
+                } else {
+                    v = v < prev_nrg - 60 ? prev_nrg - 60 : v > prev_nrg + 60 ? prev_nrg + 60 : v;
+                    sfb += aacenc_sf_bits(v - prev_nrg);
+                }
+                v = v < -100 ? -100 : v > 155 ? 155 : v;
+                c->nrg[gb] = v;
+                prev_nrg = v;
+                continue;
+            }
             if (c->zero[gb])
                 c->sf[gb] = prev;
             sfb += aacenc_sf_bits(c->sf[gb] - prev);
@@ -150,6 +169,17 @@ static unsigned quant_one(const segue_dsp *dsp, const aacenc_quant_tables *t, aa
         for (unsigned b = 0; b < nb; b++) {
             unsigned gb = g * nb + b, lo = l->band_off[gb], n = l->band_off[gb + 1] - lo;
             c->fixed[gb] = 0;
+            if (c->pns[gb]) {
+                /* Noise band: no lines, its own energy chain. */
+                memset(c->q + lo, 0, n * sizeof(int16_t));
+                c->fixed[gb] = AACENC_NOISE_HCB;
+                c->zero[gb] = 1;
+                c->sf[gb] = -1;
+                memset(c->band_bits[gb], 0, sizeof c->band_bits[gb]);
+                if (b + 1 > max_sfb)
+                    max_sfb = b + 1;
+                continue;
+            }
             float base = c->sf_base[gb];
             int mq = 0, sf = 0;
             if (base < 1e8f) {

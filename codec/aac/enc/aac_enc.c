@@ -130,7 +130,7 @@ typedef struct aacenc_state {
 static unsigned bandwidth_for(double bps_per_ch, unsigned rate)
 {
     static const double pts[][2] = {{8000, 4000},   {16000, 7000},  {24000, 10000},
-                                    {32000, 12000}, {48000, 15000}, {64000, 17000},
+                                    {32000, 12000}, {48000, 16500}, {64000, 17000},
                                     {80000, 18500}, {96000, 20000}};
     double bw = 20000;
     unsigned n = sizeof pts / sizeof pts[0];

@@ -165,7 +165,7 @@ static const double vbr_kbps[10] = {24, 32, 40, 48, 56, 64, 80, 96, 112, 128};
  * steps of the scalefactor) at which the music of the development corpus
  * averages each level's nominal rate with its bandwidth (measured with
  * CBR at those rates: the mean offset the rate search settles on). */
-static const double vbr_offsets[10] = {3.7, 2.5, 1.0, -0.4, -1.9, -3.3, -6.1, -8.9, -11.6, -14.3};
+static const double vbr_offsets[10] = {0.7, -0.7, -1.7, -2.75, -3.8, -4.4, -5.95, -8.0, -10.6, -13.15};
 
 static double vbr_offset(double q)
 {

@@ -128,6 +128,8 @@ typedef struct aacenc_chan {
     float sf_base[AACENC_MAX_BANDS];   /* scalefactor putting the noise at the
                                           threshold; >= 1e8: nothing to code */
     int sf_min[AACENC_MAX_BANDS];      /* smallest sf keeping |q| <= 8191 */
+    float thr4[AACENC_MAX_BANDS];      /* threshold^(1/4) */
+    float avg4;                        /* mean thr4 of the coded bands */
     int sf[AACENC_MAX_BANDS];          /* scalefactor per band */
     uint8_t zero[AACENC_MAX_BANDS];    /* 1: every line quantised to 0 */
     uint8_t fixed[AACENC_MAX_BANDS];   /* book forced (PNS/intensity), else 0 */
@@ -147,6 +149,8 @@ typedef struct aacenc_quant_tables {
     float step[256];                   /* 2^(1/4 (sf - 100)) */
     float noise_gain[384];             /* 2^(3/8 o), o = offset + 128: the
                                           noise power an offset allows */
+    float blend[256];                  /* 2^(3/32 o) - 1: offset o's step in
+                                          the fourth root of the threshold */
 } aacenc_quant_tables;
 
 void aacenc_quant_init(aacenc_quant_tables *t);

@@ -256,7 +256,7 @@ static unsigned quant_one(const segue_dsp *dsp, const aacenc_quant_tables *t, aa
             }
             /* A zero band still has a price in books 1..11: the section
              * planner may merge it into a neighbour's section. */
-            aacenc_spectral_bits_all(c->q + lo, n, c->band_bits[gb]);
+            aacenc_spectral_bits_all_max(c->q + lo, n, (unsigned)mq, c->band_bits[gb]);
         }
     }
     return plan(c, max_sfb);

@@ -50,6 +50,12 @@ typedef struct segue_codec_params {
     /* Decoders: 1 when the caller asked for strict decoding (decoder
      * config): damage the codec would conceal is an error instead. */
     int strict;
+    /* Encoders: the mean and the peak bitrate of the stream in bits per
+     * second, set by encoder_init for muxers that declare them (the M4A
+     * esds DecoderConfigDescriptor's avgBitrate and maxBitrate, 14496-1
+     * 7.2.6.6); 0 when the codec does not know. */
+    uint32_t avg_bitrate;
+    uint32_t max_bitrate;
 } segue_codec_params;
 
 /* segue_packet.flags */

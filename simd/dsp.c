@@ -74,6 +74,7 @@ static void init_scalar_all(segue_dsp *dsp)
     segue_dsp_init_scalar(dsp);
     segue_dsp_init_atrac_scalar(dsp);
     segue_dsp_init_aac_scalar(dsp);
+    segue_dsp_init_aacenc_scalar(dsp);
 }
 
 int segue_dsp_init_level(segue_dsp *dsp, segue_cpu_level level)
@@ -87,6 +88,7 @@ int segue_dsp_init_level(segue_dsp *dsp, segue_cpu_level level)
         segue_dsp_init_sse2(dsp);
         segue_dsp_init_atrac_sse2(dsp);
         segue_dsp_init_aac_sse2(dsp);
+        segue_dsp_init_aacenc_sse2(dsp);
     }
 #endif
 #if defined(SEGUE_HAVE_AVX2)
@@ -94,6 +96,7 @@ int segue_dsp_init_level(segue_dsp *dsp, segue_cpu_level level)
         segue_dsp_init_avx2(dsp);
         segue_dsp_init_atrac_avx2(dsp);
         segue_dsp_init_aac_avx2(dsp);
+        segue_dsp_init_aacenc_avx2(dsp);
     }
 #endif
 #if defined(SEGUE_HAVE_NEON)
@@ -101,6 +104,7 @@ int segue_dsp_init_level(segue_dsp *dsp, segue_cpu_level level)
         segue_dsp_init_neon(dsp);
         segue_dsp_init_atrac_neon(dsp);
         segue_dsp_init_aac_neon(dsp);
+        segue_dsp_init_aacenc_neon(dsp);
     }
 #endif
     return 0;

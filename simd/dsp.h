@@ -256,7 +256,46 @@ typedef struct segue_dsp {
      * of |out|, |t| and the |overlap| read, outputs and overlap. */
     void (*aac_window_overlap)(float *out, float *overlap, const float *t,
                                unsigned window_sequence, const float *left, const float *right);
+
+    /* ---- AAC-LC encoder (codec/aac/enc) -----------------------------------
+     * Kernels of the encoder's hot paths. Scalar versions in
+     * simd/dsp_aacenc_scalar.c are the specification; x86/arm versions
+     * override them and tests/simd checks them against it. Tolerances:
+     * SEGUE_DSP_AACENC_TOLERANCE_REL and SEGUE_DSP_AACENC_ERROR_TOLERANCE_REL
+     * (after this struct; dsp_aacenc_scalar.c's header comment explains
+     * them); integer outputs are exact. */
+    /* Forward MDCT (14496-3 4.6.11.3.1, the transform the IMDCT inverts) of
+     * N windowed time samples to N/2 coefficients,
+     *   out[k] = sum_n in[n] cos(2 pi / N (n + n0)(k + 1/2)),
+     *   n0 = (N/2 + 1) / 2, N = 2^log2n, log2n 11 (long) or 8 (short),
+     * scaled so that aac_imdct(aacenc_mdct(x)) windowed and overlap-added
+     * reconstructs x: the kernel returns twice this sum
+     * (dsp_aacenc_scalar.c derives the factor). `work` holds N floats of
+     * scratch; the pointers do not overlap. */
+    void (*aacenc_mdct)(float *out, const float *in, unsigned log2n, float *work);
+    /* dst[i] = |x[i]|^(3/4), n >= 0 (the quantiser's input, 4.6.1.3
+     * inverted). */
+    void (*aacenc_pow34)(float *dst, const float *x, size_t n);
+    /* Quantises one band: q[i] = sign(x[i]) * min(8191, (int)(x34[i] * istep
+     * + rounding)), where x34 = aacenc_pow34(x), istep = 2^(-3/16 (sf - 100))
+     * and rounding in [0, 0.5] (0.4054 is the usual dead zone). Returns
+     * max |q[i]|. Exact (integer output of float products computed in the
+     * scalar order). */
+    int (*aacenc_quantize)(int16_t *q, const float *x, const float *x34, size_t n,
+                           float istep, float rounding);
+    /* Squared error of the band after dequantisation:
+     *   sum (|x[i]| - |q[i]|^(4/3) * step)^2, step = 2^(1/4 (sf - 100)).
+     * Tolerance: relative 2^-16 of the result. */
+    float (*aacenc_quant_error)(const float *x, const int16_t *q, size_t n, float step);
 } segue_dsp;
+
+/* AAC encoder kernels: aacenc_mdct outputs within this times the call's
+ * peak |out| (2^-18, as the decoder's filterbank: vector kernels may
+ * reorder the FFT's sums); aacenc_quant_error within ..._ERROR_... times
+ * its result (2^-16: sums of up to a few thousand positive terms kept in
+ * float lanes). pow34 and quantize are bit-exact. */
+#define SEGUE_DSP_AACENC_TOLERANCE_REL (1.0f / 262144.0f)
+#define SEGUE_DSP_AACENC_ERROR_TOLERANCE_REL (1.0f / 65536.0f)
 
 /* The table for the active level; initialised once, thread-safe after the
  * first call returns. Never NULL. */

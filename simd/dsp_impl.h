@@ -26,6 +26,11 @@ void segue_dsp_init_aac_scalar(segue_dsp *dsp);
 void segue_dsp_init_aac_sse2(segue_dsp *dsp);
 void segue_dsp_init_aac_avx2(segue_dsp *dsp);
 void segue_dsp_init_aac_neon(segue_dsp *dsp);
+/* The AAC encoder kernels (simd/dsp_aacenc_*.c), likewise. */
+void segue_dsp_init_aacenc_scalar(segue_dsp *dsp);
+void segue_dsp_init_aacenc_sse2(segue_dsp *dsp);
+void segue_dsp_init_aacenc_avx2(segue_dsp *dsp);
+void segue_dsp_init_aacenc_neon(segue_dsp *dsp);
 
 void segue_f32_to_s16_scalar(int16_t *dst, const float *src, size_t n);
 void segue_f32_to_s24_scalar(int32_t *dst, const float *src, size_t n);
@@ -98,6 +103,11 @@ void segue_aac_imdct_scalar(float *out, const float *in, unsigned log2n, float *
 void segue_aac_window_overlap_scalar(float *out, float *overlap, const float *t,
                                      unsigned window_sequence, const float *left,
                                      const float *right);
+void segue_aacenc_mdct_scalar(float *out, const float *in, unsigned log2n, float *work);
+void segue_aacenc_pow34_scalar(float *dst, const float *x, size_t n);
+int segue_aacenc_quantize_scalar(int16_t *q, const float *x, const float *x34, size_t n,
+                                 float istep, float rounding);
+float segue_aacenc_quant_error_scalar(const float *x, const int16_t *q, size_t n, float step);
 
 /* Constant tables of the AAC kernels (simd/dsp_aac_tables.c, made by
  * tools/gen_aac_tables.py dsp; each commented there), and pow43[v] =

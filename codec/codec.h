@@ -25,7 +25,12 @@ typedef struct segue_codec_params {
     int big_endian;                    /* PCM: byte order of stored samples */
     uint32_t bits_per_sample;          /* valid bits (<= the format's bits) */
     uint32_t block_align;              /* bytes per frame (PCM) or per packet */
-    uint32_t max_packet_frames;        /* largest packet in frames; sizes buffers */
+    uint32_t max_packet_frames;        /* largest packet in frames; sizes buffers.
+                                          Encoders: set by the core to the most
+                                          frames one encode() call gets; a codec
+                                          with a fixed block may lower it in
+                                          encoder_init (AAC: 1024) and the core
+                                          then never passes more. */
     const uint8_t *extradata;          /* codec setup bytes; may be NULL. Decoders:
                                           from the demuxer (FLAC STREAMINFO, Vorbis
                                           headers, OpusHead). Encoders: set by

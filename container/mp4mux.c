@@ -634,7 +634,10 @@ static segue_status m4a_open(void *priv, segue_mux_ctx *ctx, const segue_codec_p
     /* Sized once here with the metadata as it stands (with late loudness
      * the placeholders are as long as any real value): this is also where
      * the fields the ilst cannot carry are reported. */
-    uint64_t total = ctx->cfg->total_frames >= 0 ? (uint64_t)ctx->cfg->total_frames : 0;
+    /* The exact length, else the caller's hint (a hint that turns out
+     * short leaves the moov after the audio; see finish). */
+    int64_t expect = ctx->cfg->total_frames >= 0 ? ctx->cfg->total_frames : ctx->cfg->length_hint;
+    uint64_t total = expect >= 0 ? (uint64_t)expect : 0;
     uint64_t packets = (total + m->delay + 1023) / 1024 + RESERVE_SLACK_PACKETS;
     if (packets > MAX_SAMPLES)
         packets = MAX_SAMPLES;
@@ -644,7 +647,7 @@ static segue_status m4a_open(void *priv, segue_mux_ctx *ctx, const segue_codec_p
     mp4w_buf count = {ctx->allocator, NULL, 0, 0, 1, 0};
     moov_plan p;
     memset(&p, 0, sizeof p);
-    p.samples = ctx->cfg->total_frames >= 0 ? (size_t)packets : 0;
+    p.samples = expect >= 0 ? (size_t)packets : 0;
     p.media_frames = (uint64_t)p.samples * 1024;
     p.length = total;
     p.co64 = m->reserve_co64;
@@ -655,7 +658,7 @@ static segue_status m4a_open(void *priv, segue_mux_ctx *ctx, const segue_codec_p
         mp4w_free(&b);
         return segue_error_set(ctx->err, st, "m4a: out of memory");
     }
-    if (ctx->cfg->total_frames >= 0) {
+    if (expect >= 0) {
         /* 8 more than the largest moov: what is left over is always a
          * whole 'free' box (a box is at least 8 bytes). */
         m->reserve_size = count.len + 8;

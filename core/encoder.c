@@ -27,6 +27,10 @@ struct segue_encoder {
     segue_mux_ctx ctx;
     int muxer_open;
     const segue_codec_desc *codec;
+    /* Frames per encode() call: ENCODER_PACKET_FRAMES, or less when the
+     * codec lowered params.max_packet_frames in encoder_init (AAC takes
+     * exactly one 1024-frame block per call). */
+    size_t chunk_frames;
     void *codec_priv;
     segue_codec_params params;
     float *staging;            /* planar -> interleaved, one packet */
@@ -48,6 +52,7 @@ void segue_encoder_config_default(segue_encoder_config *cfg)
     cfg->container = "wav";
     cfg->sample_format = SEGUE_SAMPLE_S16;
     cfg->total_frames = -1;
+    cfg->length_hint = -1;
     cfg->rf64 = SEGUE_RF64_AUTO;
     cfg->quality = NAN;
     cfg->compression_level = -1;
@@ -157,6 +162,9 @@ static segue_status open_parts(segue_encoder *e, const segue_io *io)
     st = e->codec->encoder_init(e->codec_priv, &e->params, &e->allocator, &e->err);
     if (st < 0)
         return st;
+    e->chunk_frames = e->params.max_packet_frames && e->params.max_packet_frames < ENCODER_PACKET_FRAMES
+                          ? e->params.max_packet_frames
+                          : ENCODER_PACKET_FRAMES;
     e->staging = segue_mem_calloc(&e->allocator, (size_t)ENCODER_PACKET_FRAMES * e->cfg.channels,
                                   sizeof(float));
     if (!e->staging)
@@ -286,7 +294,7 @@ segue_status segue_encoder_write_f32(segue_encoder *e, const float *interleaved,
         return st;
     size_t ch = e->cfg.channels;
     while (frames) {
-        size_t n = frames < ENCODER_PACKET_FRAMES ? frames : ENCODER_PACKET_FRAMES;
+        size_t n = frames < e->chunk_frames ? frames : e->chunk_frames;
         if ((st = encode_chunk(e, interleaved, n)) < 0)
             return st;
         interleaved += n * ch;
@@ -309,7 +317,7 @@ segue_status segue_encoder_write_f32_planar(segue_encoder *e, const float *const
     unsigned ch = e->cfg.channels;
     size_t offset = 0;
     while (offset < frames) {
-        size_t n = frames - offset < ENCODER_PACKET_FRAMES ? frames - offset : ENCODER_PACKET_FRAMES;
+        size_t n = frames - offset < e->chunk_frames ? frames - offset : e->chunk_frames;
         const float *src[SEGUE_MAX_CHANNELS];
         for (unsigned c = 0; c < ch; c++) {
             if (!planes[c])

@@ -520,6 +520,7 @@ static segue_status open_encoder(segue_transcoder *t)
      * them up front, so it is told the output length when that is exact. */
     t->length_announced = !t->dst.seek && t->length_exact;
     t->ecfg.total_frames = t->length_announced ? t->expected_output : -1;
+    t->ecfg.length_hint = t->length_exact ? t->expected_output : -1;
     t->ecfg.late_loudness = t->late_loudness;
     t->dst_pending = 0; /* the encoder owns the sink from here, open or not */
     segue_status st = segue_encoder_open(&t->encoder, &t->dst, &t->ecfg);

@@ -71,6 +71,13 @@ typedef struct segue_encoder_config {
      * and rewrites it at finish. Needs a seekable sink and a muxer that can
      * (mp3, flac, ogg); open fails with SEGUE_ERR_UNSUPPORTED otherwise. */
     int late_loudness;
+    /* The output length in frames when the caller expects one (a decoded
+     * input's stated length), -1 (default) if not. Unlike total_frames it
+     * is a hint, never checked: a muxer that writes its index up front
+     * sizes it from this (M4A reserves room for the moov before the audio,
+     * "faststart"); a stream that turns out shorter still finishes, one
+     * that turns out longer gets its index after the audio instead. */
+    int64_t length_hint;
 } segue_encoder_config;
 
 /* Fills `cfg` with the defaults. */

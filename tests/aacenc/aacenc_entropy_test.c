@@ -84,31 +84,45 @@ static unsigned peek_bits(reader *r, unsigned n)
     return v;
 }
 
-/* One codeword of `book` through aac_huff_lut (format: aac_tables.h). */
-static unsigned huff_decode(reader *r, unsigned book)
+/* One entry of `book` through aac_huff_lut (format: aac_tables.h): the
+ * codeword, and for the unsigned books the sign bits too when the table
+ * resolved them; consumes what the entry says. */
+static uint32_t huff_entry(reader *r, unsigned book)
 {
     const uint32_t *lut = aac_huff_lut + aac_huff_lut_root[book];
     uint32_t e = lut[peek_bits(r, AAC_HUFF_LUT_BITS)];
-    if (e & 0x80u) {
+    if (e & AAC_HUFF_SUB) {
         r->pos += AAC_HUFF_LUT_BITS;
         e = lut[(e >> 8) + peek_bits(r, e & 0x1fu)];
     }
-    r->pos += e & 0x1fu;
-    return e >> 8;
+    r->pos += e & 0x3fu;
+    return e;
+}
+
+/* Scalefactor book: the codeword's index (bits 8-15). */
+static unsigned huff_decode(reader *r, unsigned book)
+{
+    return (huff_entry(r, book) >> 8) & 0xffu;
 }
 
 static const unsigned dim_of[12] = {0, 4, 4, 4, 4, 2, 2, 2, 2, 2, 2, 2};
+/* Books 1, 2, 5, 6 are signed: index digits carry an offset (4.6.3.3). */
 static const int signed_off[12] = {0, 1, 1, 0, 0, 4, 4, 0, 0, 0, 0, 0};
 
-/* Decodes n values of `book` as spectral_data() does (4.6.3.3). */
+/* Decodes n values of `book` as spectral_data() does (4.6.3.3): codeword,
+ * sign bits of the unsigned books, then book 11's escapes. */
 static void decode_values(reader *r, unsigned book, int *v, size_t n)
 {
-    for (size_t i = 0; i < n; i += dim_of[book]) {
-        unsigned sym = huff_decode(r, book);
-        for (unsigned j = 0; j < dim_of[book]; j++)
-            v[i + j] = (int)((sym >> (5 * j)) & 31u) - signed_off[book];
-        if (!signed_off[book])
-            for (unsigned j = 0; j < dim_of[book]; j++)
+    unsigned dim = dim_of[book], width = dim == 4 ? 4 : 6;
+    for (size_t i = 0; i < n; i += dim) {
+        uint32_t e = huff_entry(r, book);
+        for (unsigned j = 0; j < dim; j++) {
+            /* Two's complement field, first value on top. */
+            int32_t f = (int32_t)(e << (width * j)) >> (32 - width);
+            v[i + j] = f;
+        }
+        if (e & AAC_HUFF_SIGNS)
+            for (unsigned j = 0; j < dim; j++)
                 if (v[i + j] && get_bit(r))
                     v[i + j] = -v[i + j];
         if (book == 11)

@@ -398,7 +398,9 @@ def probe(source: SourceLike) -> Dict[str, Any]:
                 "channels": i.channels, "channel_mask": i.channel_mask,
                 "source_format": i.source_format, "bits_per_sample": i.bits_per_sample,
                 "frames": i.frames, "duration": i.duration, "bitrate": i.bitrate,
-                "seekable": i.seekable, "rate_control": i.rate_control, "gapless": d.gapless,
+                "seekable": i.seekable, "rate_control": i.rate_control,
+                # Protected inputs never get here: they raise DRMProtectedError.
+                "drm": "none", "gapless": d.gapless,
                 "loudness": d.loudness, "tags": d.tags, "pictures": pics}
 
 

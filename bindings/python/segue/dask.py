@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ._batch import REPORT_FIELDS, Plan, Session, convert_file
 from ._core import PathLike, Profile, as_profile
@@ -93,7 +93,7 @@ def _name_for(loc: str, base: str) -> Tuple[str, str]:
         u = urlsplit(loc)
         return posixpath.normpath((u.netloc + "/" + u.path.lstrip("/")).strip("/")), loc
     if loc.startswith("file://"):
-        loc = urlsplit(loc).path
+        loc = unquote(urlsplit(loc).path)  # RFC 8089: the path is percent-encoded
     path = os.path.normpath(loc if os.path.isabs(loc) else os.path.join(base, loc))
     rel = os.path.relpath(path, base)
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):

@@ -115,3 +115,10 @@ def tree_bytes(root):
             with open(p, "rb") as f:
                 out[os.path.relpath(p, root)] = f.read()
     return out
+
+
+# Under ASan (SEGUE_SANITIZED, see tests/python/CMakeLists.txt) worker
+# processes and memory figures are not meaningful: those tests are skipped.
+SANITIZED = os.environ.get("SEGUE_SANITIZED") == "1"
+needs_plain_build = pytest.mark.skipif(SANITIZED, reason="skipped under ASan: "
+                                       "worker processes and memory figures")

@@ -9,7 +9,10 @@ distributed = pytest.importorskip("distributed")
 
 import segue  # noqa: E402
 import segue.dask  # noqa: E402
-from conftest import cli_batch, make_tree, tree_bytes  # noqa: E402
+from conftest import SANITIZED, cli_batch, make_tree, tree_bytes  # noqa: E402
+
+if SANITIZED:
+    pytest.skip("skipped under ASan: Dask worker processes", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 
 import segue
-from conftest import fixture
+from conftest import fixture, needs_plain_build
 
 SRC = fixture("demo", "chord_s16_stereo_44k.wav")
 
@@ -101,6 +101,7 @@ print(frames, peak, hwm_kib(), base)
 """
 
 
+@needs_plain_build
 def test_two_hour_decode_peak_rss(tmp_path):
     path = tmp_path / "two_hours.wav"
     frames = write_sparse_wav(path, 2 * 3600)

@@ -142,3 +142,19 @@ def test_pieces_equal_batch(cli, tmp_path, tree):
             s.record("not a manifest line\n")
     assert tree_bytes(tmp_path / "pieces") == tree_bytes(tmp_path / "cli")
     assert sorted(k for k, v in results.items() if v["status"] == "failed") == broken
+
+
+def test_ctrl_c_stops_the_run_cleanly(tmp_path, tree):
+    """SIGINT lands in the progress callback (the only Python code running
+    during the run): the run stops, cleans up, and KeyboardInterrupt is
+    re-raised."""
+    import signal
+    src, _ = tree
+    with pytest.raises(KeyboardInterrupt):
+        segue.batch(src, tmp_path / "int", "archive-flac", jobs=1,
+                    on_progress=lambda p: os.kill(os.getpid(), signal.SIGINT))
+    assert not [n for n in tree_bytes(tmp_path / "int") if ".segue-part-" in n]
+    # The manifest kept what was finished: a rerun completes the tree.
+    res = segue.batch(src, tmp_path / "int", "archive-flac", jobs=2)
+    s = res.summary
+    assert s["converted"] + s["up_to_date"] + s["failed"] == 40 and s["cancelled"] == 0

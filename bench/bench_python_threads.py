@@ -4,8 +4,12 @@ both, through segue.convert (path to path).
 
 ctypes releases the GIL around each library call, so the two conversions
 should overlap on two cores: the parallel wall time should approach half
-the serial one while the CPU time stays the same. This is a benchmark, not
-a test: it reports medians of alternating runs and asserts nothing.
+the serial one while the CPU time stays the same. The peer, in the same
+process and alternating with it, is the same library loaded a second time
+through ctypes.PyDLL, which keeps the GIL during calls: its two threads can
+only take turns. On a loaded shared machine the wall times depend on the
+CPU share the process gets; compare the two rows of one run. This is a
+benchmark, not a test: it reports medians and asserts nothing.
 
     SEGUE_LIBRARY=build/libsegue.so PYTHONPATH=bindings/python \
         /usr/bin/python3 bench/bench_python_threads.py [--repeat 5] [--profile store-mp3-v0]
@@ -14,6 +18,8 @@ Inputs: two 30 s clips of ../shared/corpus when present, else two 3 s
 committed fixtures (said in the output).
 """
 import argparse
+import contextlib
+import ctypes
 import json
 import os
 import statistics
@@ -38,6 +44,19 @@ def inputs():
     return ([os.path.join(demo, "chord_s16_stereo_44k.wav"),
              os.path.join(demo, "sweep_s24_mono_48k.wav")],
             "skipped ../shared/corpus: not present; fixtures/demo (3 s each)")
+
+
+@contextlib.contextmanager
+def gil_held():
+    """Routes the bindings through a PyDLL handle (GIL kept) for a while."""
+    from segue import _batch, _core, _lib
+    peer = _lib.declare(ctypes.PyDLL(_lib.library_path))
+    saved = _lib.lib, _core.L, _batch.L
+    _lib.lib = _core.L = _batch.L = peer
+    try:
+        yield
+    finally:
+        _lib.lib, _core.L, _batch.L = saved
 
 
 def timed(fn):
@@ -70,26 +89,37 @@ def main():
                 t.join()
 
         serial()  # warm up: page cache, lazy library set-up
-        runs = {"serial": [], "parallel": []}
-        for _ in range(args.repeat):  # alternate, so drift hits both alike
-            runs["serial"].append(timed(serial))
-            runs["parallel"].append(timed(parallel))
+        modes = {"released": contextlib.nullcontext, "held": gil_held}
+        runs = {(m, k): [] for m in modes for k in ("serial", "parallel")}
+        for _ in range(args.repeat):  # alternate, so drift hits all alike
+            for m, ctx in modes.items():
+                with ctx():
+                    runs[(m, "serial")].append(timed(serial))
+                    runs[(m, "parallel")].append(timed(parallel))
     med = {k: (statistics.median(w for w, _c in v), statistics.median(c for _w, c in v))
            for k, v in runs.items()}
     result = {
         "inputs": [os.path.relpath(f, REPO) for f in files], "origin": origin,
         "profile": args.profile, "repeat": args.repeat, "cpus": os.cpu_count(),
-        "serial_wall_s": med["serial"][0], "serial_cpu_s": med["serial"][1],
-        "parallel_wall_s": med["parallel"][0], "parallel_cpu_s": med["parallel"][1],
-        "speedup_wall": med["serial"][0] / med["parallel"][0],
+        "loadavg_1min": os.getloadavg()[0],
         "library": segue.library_path, "version": segue.version(),
     }
-    print(f"inputs: {origin}; profile {args.profile}; median of {args.repeat}")
-    print(f"one thread, both files : wall {result['serial_wall_s']:.3f} s, "
-          f"CPU {result['serial_cpu_s']:.3f} s")
-    print(f"two threads, one each  : wall {result['parallel_wall_s']:.3f} s, "
-          f"CPU {result['parallel_cpu_s']:.3f} s")
-    print(f"speedup (wall)         : {result['speedup_wall']:.2f}x on {os.cpu_count()} CPUs")
+    for m in modes:
+        sw, sc = med[(m, "serial")]
+        pw, pc = med[(m, "parallel")]
+        result[m] = {"serial_wall_s": sw, "serial_cpu_s": sc, "parallel_wall_s": pw,
+                     "parallel_cpu_s": pc, "speedup_wall": sw / pw}
+    print(f"inputs: {origin}; profile {args.profile}; median of {args.repeat}; "
+          f"{os.cpu_count()} CPUs, load average {result['loadavg_1min']:.1f}")
+    print("| GIL during calls | one thread, both files: wall / CPU s "
+          "| two threads: wall / CPU s | speedup (wall) |")
+    print("|---|---:|---:|---:|")
+    for m, label in (("released", "released (ctypes.CDLL, the bindings)"),
+                     ("held", "held (ctypes.PyDLL, peer)")):
+        r = result[m]
+        print(f"| {label} | {r['serial_wall_s']:.3f} / {r['serial_cpu_s']:.3f} "
+              f"| {r['parallel_wall_s']:.3f} / {r['parallel_cpu_s']:.3f} "
+              f"| {r['speedup_wall']:.2f}x |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

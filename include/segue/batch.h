@@ -148,7 +148,8 @@ typedef struct segue_batch_plan segue_batch_plan;
 /* One source of a plan. Strings are owned by the plan. */
 typedef struct segue_batch_entry {
     const char *input;   /* relative to SRC ("a/b.flac") */
-    const char *output;  /* relative to DST; NULL when ignored or failed */
+    const char *output;  /* relative to DST; NULL when ignored or no name
+                            could be made */
     const char *ignored; /* reason it is skipped (not audio by name, not a
                             regular file); NULL otherwise */
     const char *error;   /* why it fails before conversion (broken link,
@@ -170,7 +171,9 @@ SEGUE_API segue_status segue_batch_plan_tree(segue_batch_plan **out, const char 
  * rather than a folder): the entries are put in the order a walk would
  * visit them, folders are mapped once each, and names that collide in one
  * output folder are numbered in that order, so a list of every file of a
- * tree gives the names segue_batch_plan_tree() gives. Files are ignored by
+ * tree gives the names segue_batch_plan_tree() gives (a list cannot know
+ * of empty folders, which in a walk still reserve their names). Files are
+ * ignored by
  * name as in a walk; nothing is read from disk. Paths must be relative,
  * '/'-separated, without empty, "." or ".." components (such an entry
  * gets `error` set); duplicates keep the first. Returns SEGUE_OK,

@@ -11,11 +11,11 @@ import ctypes
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from . import _lib
 from ._core import PathLike, Profile, as_profile
-from ._errors import check, error_for
+from ._errors import check
 
 L = _lib.lib
 

@@ -7,11 +7,12 @@ import itertools
 import math
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _lib
-from ._errors import SegueError, check, error_for
+from ._errors import check, error_for
 from ._io import Sink, Source
 
 try:  # numpy is optional: blocks are numpy arrays when it is installed
@@ -685,7 +686,6 @@ def convert(src: SourceLike, dst: Union[PathLike, Any], profile: Union[None, str
 
     Returns a ConvertResult; raises a SegueError subclass on failure.
     """
-    import time
     started = time.perf_counter()
     prof = as_profile(profile)
     dst_path = os.fsdecode(dst) if isinstance(dst, (str, os.PathLike)) else None

@@ -8,7 +8,10 @@ the serial one while the CPU time stays the same. The peer, in the same
 process and alternating with it, is the same library loaded a second time
 through ctypes.PyDLL, which keeps the GIL during calls: its two threads can
 only take turns. On a loaded shared machine the wall times depend on the
-CPU share the process gets; compare the two rows of one run. This is a
+CPU share the process gets (with autogroup scheduling a second thread gets
+no extra share while other sessions keep the CPUs busy); the load average
+is printed with the figures, and the two rows of one run are the
+comparison. This is a
 benchmark, not a test: it reports medians and asserts nothing.
 
     SEGUE_LIBRARY=build/libsegue.so PYTHONPATH=bindings/python \

@@ -2247,9 +2247,10 @@ segue_status segue_batch_plan_list(segue_batch_plan **out, const char *const *in
         st = segue_error_set(&e, SEGUE_ERR_NO_MEMORY, "out of memory");
     size_t depth = 0; /* levels[0..depth] are open; levels[0] is the top */
     if (st >= 0) {
-        memcpy(sorted, inputs, count * sizeof *sorted);
-        if (count)
+        if (count) {
+            memcpy(sorted, inputs, count * sizeof *sorted);
             qsort(sorted, count, sizeof *sorted, walk_order_cmp);
+        }
         levels[0].out_rel = segue_mem_strdup(NULL, "");
         levels[0].taken.fold = run.naming.fat;
         if (!levels[0].out_rel)

@@ -158,3 +158,7 @@ def test_ctrl_c_stops_the_run_cleanly(tmp_path, tree):
     res = segue.batch(src, tmp_path / "int", "archive-flac", jobs=2)
     s = res.summary
     assert s["converted"] + s["up_to_date"] + s["failed"] == 40 and s["cancelled"] == 0
+
+
+def test_empty_plan_list():
+    assert len(segue.Plan.list([], "psp-mp3")) == 0

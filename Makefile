@@ -7,6 +7,7 @@ CMAKE_COMMON := -DSEGUE_WERROR=ON
 
 # Debian 12 packages: build, test oracles, cross builds (DESIGN.md).
 DEPS := build-essential cmake pkg-config git python3 python3-numpy python3-mutagen \
+        python3-pytest python3-distributed python3-dask python3-pandas python3-fsspec \
         clang libclang-rt-14-dev libcmocka-dev libbenchmark-dev valgrind \
         ffmpeg sox \
         gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \

@@ -704,6 +704,9 @@ typedef struct batch_run {
     batch_result *queue_head, *queue_tail;
     double audio_seconds_done;
     segue_error *err;
+    /* segue_batch_convert_file(): the caller's cancel poll, or NULL. */
+    int (*cancel)(void *user);
+    void *cancel_user;
 } batch_run;
 
 static int stop_requested(const batch_run *run)
@@ -1197,7 +1200,10 @@ static int progress_cancel(void *user, uint64_t done_frames, int64_t total_frame
 {
     (void)done_frames;
     (void)total_frames;
-    return stop_requested((const batch_run *)user);
+    const batch_run *run = user;
+    if (run->cancel && run->cancel(run->cancel_user))
+        return 1;
+    return stop_requested(run);
 }
 
 static void status_text(segue_status st, const char *detail, char *out, size_t size)
@@ -1999,5 +2005,689 @@ segue_status segue_batch_run(const segue_batch_options *opt, segue_batch_summary
     pthread_cond_destroy(&run.cond);
     pthread_mutex_destroy(&run.lock);
     summary->wall_seconds = monotonic_seconds() - started;
+    return st;
+}
+
+/* ==== the public API (<segue/batch.h>) ==================================== */
+/*
+ * Thin layers over the runner above, so the one-call run, the plan, the
+ * per-file conversion and the coordinator's session share every rule
+ * (names, up-to-date test, temp files, manifest lines) by sharing the code.
+ */
+
+static void error_out(const segue_error *e, segue_status st, char *err, size_t err_size)
+{
+    if (!err || err_size == 0)
+        return;
+    snprintf(err, err_size, "%s", e && e->detail[0] ? e->detail : st < 0 ? segue_status_str(st) : "");
+}
+
+static segue_status fail_out(segue_status st, char *err, size_t err_size, const char *text)
+{
+    if (err && err_size)
+        snprintf(err, err_size, "%s", text);
+    return st;
+}
+
+/* ---- the whole run ---- */
+
+void segue_batch_config_default(segue_batch_config *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->struct_size = sizeof *cfg;
+}
+
+typedef struct tree_bridge {
+    const segue_batch_config *cfg;
+    atomic_int stop;
+} tree_bridge;
+
+static void bridge_item(void *user, const segue_batch_item *item)
+{
+    tree_bridge *b = user;
+    if (b->cfg->on_item)
+        b->cfg->on_item(b->cfg->user, item);
+}
+
+/* The runner's ticks become on_progress polls; non-zero raises the stop
+ * flag the workers and transcoders check. */
+static void bridge_tick(void *user, const segue_batch_progress *p)
+{
+    tree_bridge *b = user;
+    if (b->cfg->on_progress && b->cfg->on_progress(b->cfg->user, p))
+        atomic_store(&b->stop, 1);
+}
+
+static void bridge_warning(void *user, const char *message)
+{
+    tree_bridge *b = user;
+    if (b->cfg->on_warning)
+        b->cfg->on_warning(b->cfg->user, message);
+}
+
+segue_status segue_batch_run_tree(const segue_batch_config *cfg, segue_batch_summary *summary,
+                                  char *err, size_t err_size)
+{
+    if (!cfg || cfg->struct_size != sizeof *cfg || !summary || !cfg->profile || !cfg->src_dir ||
+        !cfg->dst_dir || cfg->jobs > SEGUE_BATCH_MAX_JOBS)
+        return fail_out(SEGUE_ERR_INVALID_ARGUMENT, err, err_size,
+                        "batch: bad config (struct_size, src_dir, dst_dir, profile, jobs <= 64)");
+    tree_bridge bridge;
+    bridge.cfg = cfg;
+    atomic_init(&bridge.stop, 0);
+    unsigned jobs = cfg->jobs;
+    if (jobs == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = n < 1 ? 1u : n > (long)SEGUE_BATCH_MAX_JOBS ? SEGUE_BATCH_MAX_JOBS : (unsigned)n;
+    }
+    segue_batch_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.src_dir = cfg->src_dir;
+    opt.dst_dir = cfg->dst_dir;
+    opt.profile = cfg->profile;
+    opt.jobs = jobs;
+    opt.dry_run = cfg->dry_run;
+    opt.delete_orphans = cfg->delete_orphans;
+    opt.stop = &bridge.stop;
+    opt.on_item = bridge_item;
+    opt.on_tick = bridge_tick;
+    opt.on_warning = bridge_warning;
+    opt.user = &bridge;
+    segue_error e;
+    segue_error_clear(&e);
+    segue_status st = segue_batch_run(&opt, summary, &e);
+    error_out(&e, st, err, err_size);
+    return st;
+}
+
+/* ---- plans ---- */
+
+struct segue_batch_plan {
+    batch_job *jobs;
+    size_t count;
+};
+
+/* The fields of a run that naming and walking need. */
+static segue_status plan_run_init(batch_run *run, segue_batch_options *opt,
+                                  const segue_profile *profile, segue_error *e)
+{
+    memset(run, 0, sizeof *run);
+    memset(opt, 0, sizeof *opt);
+    opt->profile = profile;
+    opt->jobs = 1;
+    run->opt = opt;
+    run->err = e;
+    run->pid = getpid();
+    atomic_init(&run->no_stop, 0);
+    run->stop = &run->no_stop;
+    run->version = segue_version_string();
+    run->extension = segue_profile_extension(profile);
+    if (!run->extension || !*run->extension || strchr(run->extension, '/'))
+        return segue_error_set(e, SEGUE_ERR_INVALID_ARGUMENT, "profile has no usable extension");
+    segue_profile_digest(profile, run->digest);
+    return segue_batch_naming_from_profile(profile, &run->naming, e);
+}
+
+static segue_status plan_take(batch_run *run, segue_batch_plan **out, segue_error *e)
+{
+    segue_batch_plan *plan = segue_mem_calloc(NULL, 1, sizeof *plan);
+    if (!plan) {
+        free_jobs(run);
+        return segue_error_set(e, SEGUE_ERR_NO_MEMORY, "out of memory");
+    }
+    plan->jobs = run->jobs;
+    plan->count = run->job_count;
+    run->jobs = NULL;
+    run->job_count = 0;
+    *out = plan;
+    return SEGUE_OK;
+}
+
+segue_status segue_batch_plan_tree(segue_batch_plan **out, const char *src_dir, const char *dst_dir,
+                                   const segue_profile *profile, char *err, size_t err_size)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !src_dir || !profile)
+        return fail_out(SEGUE_ERR_INVALID_ARGUMENT, err, err_size, "batch plan: NULL argument");
+    segue_error e;
+    segue_error_clear(&e);
+    batch_run run;
+    segue_batch_options opt;
+    segue_status st = plan_run_init(&run, &opt, profile, &e);
+    opt.src_dir = src_dir;
+    opt.dst_dir = dst_dir;
+    struct stat sst, dst_st;
+    if (st >= 0 && (stat(src_dir, &sst) != 0 || !S_ISDIR(sst.st_mode)))
+        st = segue_error_set(&e, SEGUE_ERR_OPEN, "%s: %s", src_dir,
+                             errno == 0 || S_ISDIR(sst.st_mode) ? "not a folder" : strerror(errno));
+    if (st >= 0 && dst_dir && stat(dst_dir, &dst_st) == 0) {
+        run.have_dst_id = 1;
+        run.dst_dev = dst_st.st_dev;
+        run.dst_ino = dst_st.st_ino;
+    }
+    if (st >= 0) {
+        dir_id ancestors[WALK_MAX_DEPTH];
+        ancestors[0].dev = sst.st_dev;
+        ancestors[0].ino = sst.st_ino;
+        st = walk_dir(&run, src_dir, "", "", ancestors, 0);
+    }
+    if (st >= 0)
+        st = plan_take(&run, out, &e);
+    else
+        free_jobs(&run);
+    error_out(&e, st, err, err_size);
+    return st;
+}
+
+/* Byte order of names, component by component: the order a walk visits
+ * files ('/' ends a component, so it sorts before every byte of a name). */
+static int walk_order_cmp(const void *a, const void *b)
+{
+    const unsigned char *x = *(const unsigned char *const *)a, *y = *(const unsigned char *const *)b;
+    for (;; x++, y++) {
+        int cx = *x == '/' ? 0 : *x ? *x + 1 : -1;
+        int cy = *y == '/' ? 0 : *y ? *y + 1 : -1;
+        if (cx != cy)
+            return cx - cy;
+        if (cx == -1)
+            return 0;
+    }
+}
+
+/* A relative path we could have walked to: no empty, "." or ".." parts. */
+static int rel_path_ok(const char *p)
+{
+    if (!p || !*p || *p == '/')
+        return 0;
+    while (*p) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return 0;
+        p += n;
+        if (*p == '/' && *++p == '\0')
+            return 0;
+    }
+    return 1;
+}
+
+/* One folder on the path of the list entry being named. */
+typedef struct list_level {
+    char *src;      /* source folder name (component) */
+    char *out_rel;  /* its output folder, relative to DST ("" for the top) */
+    name_set taken; /* output names used in it */
+} list_level;
+
+segue_status segue_batch_plan_list(segue_batch_plan **out, const char *const *inputs, size_t count,
+                                   const segue_profile *profile, char *err, size_t err_size)
+{
+    if (out)
+        *out = NULL;
+    if (!out || (!inputs && count) || !profile)
+        return fail_out(SEGUE_ERR_INVALID_ARGUMENT, err, err_size, "batch plan: NULL argument");
+    for (size_t i = 0; i < count; i++)
+        if (!inputs[i])
+            return fail_out(SEGUE_ERR_INVALID_ARGUMENT, err, err_size, "batch plan: NULL path");
+    segue_error e;
+    segue_error_clear(&e);
+    batch_run run;
+    segue_batch_options opt;
+    segue_status st = plan_run_init(&run, &opt, profile, &e);
+    if (st < 0) {
+        error_out(&e, st, err, err_size);
+        return st;
+    }
+    const char **sorted = count ? segue_mem_calloc(NULL, count, sizeof *sorted) : NULL;
+    list_level *levels = segue_mem_calloc(NULL, WALK_MAX_DEPTH + 1, sizeof *levels);
+    size_t max = run.naming.max_component_bytes;
+    char *mapped = segue_mem_alloc(NULL, max + 1);
+    if ((count && !sorted) || !levels || !mapped)
+        st = segue_error_set(&e, SEGUE_ERR_NO_MEMORY, "out of memory");
+    size_t depth = 0; /* levels[0..depth] are open; levels[0] is the top */
+    if (st >= 0) {
+        if (count) {
+            memcpy(sorted, inputs, count * sizeof *sorted);
+            qsort(sorted, count, sizeof *sorted, walk_order_cmp);
+        }
+        levels[0].out_rel = segue_mem_strdup(NULL, "");
+        levels[0].taken.fold = run.naming.fat;
+        if (!levels[0].out_rel)
+            st = segue_error_set(&e, SEGUE_ERR_NO_MEMORY, "out of memory");
+    }
+    for (size_t i = 0; i < count && st >= 0; i++) {
+        const char *path = sorted[i];
+        if (i > 0 && strcmp(path, sorted[i - 1]) == 0)
+            continue; /* duplicates keep the first */
+        batch_job job = {segue_mem_strdup(NULL, path), NULL, NULL, NULL};
+        if (!job.input) {
+            st = SEGUE_ERR_NO_MEMORY;
+            break;
+        }
+        if (!rel_path_ok(path)) {
+            job.walk_error = "not a relative path without '.' or '..' parts";
+            if ((st = add_job(&run, &job)) < 0)
+                segue_mem_free(NULL, job.input);
+            continue;
+        }
+        /* Keep the open folders this path shares, close the rest. */
+        size_t k = 1;
+        const char *p = path;
+        for (;;) {
+            size_t n = strcspn(p, "/");
+            if (p[n] != '/' || k > depth || strlen(levels[k].src) != n || memcmp(levels[k].src, p, n))
+                break;
+            p += n + 1;
+            k++;
+        }
+        while (depth >= k) {
+            segue_mem_free(NULL, levels[depth].src);
+            segue_mem_free(NULL, levels[depth].out_rel);
+            name_set_free(&levels[depth].taken);
+            memset(&levels[depth], 0, sizeof levels[depth]);
+            depth--;
+        }
+        /* Open the folders below; each takes its name in its parent when
+         * first reached, as in the walk. */
+        while (st >= 0 && strchr(p, '/')) {
+            size_t n = strcspn(p, "/");
+            if (depth + 1 >= WALK_MAX_DEPTH) {
+                job.walk_error = "folders nested too deep";
+                break;
+            }
+            char *src = segue_mem_strndup(NULL, p, n);
+            if (!src) {
+                st = SEGUE_ERR_NO_MEMORY;
+                break;
+            }
+            st = unique_name(&run, &levels[depth].taken, src, NULL, mapped, max + 1);
+            char *rel = st >= 0 ? path_join(levels[depth].out_rel, mapped) : NULL;
+            if (st >= 0 && !rel)
+                st = SEGUE_ERR_NO_MEMORY;
+            if (st < 0) {
+                segue_mem_free(NULL, src);
+                break;
+            }
+            depth++;
+            levels[depth].src = src;
+            levels[depth].out_rel = rel;
+            levels[depth].taken.fold = run.naming.fat;
+            p += n + 1;
+        }
+        if (st < 0) {
+            segue_mem_free(NULL, job.input);
+            break;
+        }
+        const char *why = NULL;
+        if (!job.walk_error && segue_batch_is_ignored_name(p, &why))
+            job.ignore_reason = why;
+        if (!job.walk_error && !job.ignore_reason) {
+            st = unique_name(&run, &levels[depth].taken, p, run.extension, mapped, max + 1);
+            if (st >= 0) {
+                job.output = path_join(levels[depth].out_rel, mapped);
+                if (!job.output)
+                    st = SEGUE_ERR_NO_MEMORY;
+                else if (run.naming.max_path_bytes && strlen(job.output) > run.naming.max_path_bytes)
+                    job.walk_error = "output path longer than the profile's path_max_bytes";
+            } else if (st != SEGUE_ERR_NO_MEMORY) {
+                job.walk_error = "no usable output name";
+                st = SEGUE_OK;
+            }
+        }
+        if (st >= 0)
+            st = add_job(&run, &job);
+        if (st < 0) {
+            segue_mem_free(NULL, job.input);
+            segue_mem_free(NULL, job.output);
+        }
+    }
+    if (levels) {
+        for (size_t d = 0; d <= depth; d++) {
+            segue_mem_free(NULL, levels[d].src);
+            segue_mem_free(NULL, levels[d].out_rel);
+            name_set_free(&levels[d].taken);
+        }
+    }
+    segue_mem_free(NULL, levels);
+    segue_mem_free(NULL, sorted);
+    segue_mem_free(NULL, mapped);
+    if (st == SEGUE_ERR_NO_MEMORY)
+        segue_error_set(&e, st, "out of memory");
+    if (st >= 0)
+        st = plan_take(&run, out, &e);
+    else
+        free_jobs(&run);
+    error_out(&e, st, err, err_size);
+    return st;
+}
+
+size_t segue_batch_plan_count(const segue_batch_plan *plan)
+{
+    return plan ? plan->count : 0;
+}
+
+segue_status segue_batch_plan_at(const segue_batch_plan *plan, size_t index, segue_batch_entry *entry)
+{
+    if (!plan || !entry || index >= plan->count)
+        return SEGUE_ERR_INVALID_ARGUMENT;
+    const batch_job *j = &plan->jobs[index];
+    entry->input = j->input;
+    entry->output = j->output;
+    entry->ignored = j->ignore_reason;
+    entry->error = j->walk_error;
+    return SEGUE_OK;
+}
+
+void segue_batch_plan_destroy(segue_batch_plan *plan)
+{
+    if (!plan)
+        return;
+    for (size_t i = 0; i < plan->count; i++) {
+        segue_mem_free(NULL, plan->jobs[i].input);
+        segue_mem_free(NULL, plan->jobs[i].output);
+    }
+    segue_mem_free(NULL, plan->jobs);
+    segue_mem_free(NULL, plan);
+}
+
+/* ---- one file ---- */
+
+struct segue_batch_result {
+    batch_result *res;
+    char *record_line;
+};
+
+void segue_batch_file_default(segue_batch_file *f)
+{
+    if (!f)
+        return;
+    memset(f, 0, sizeof *f);
+    f->struct_size = sizeof *f;
+}
+
+/* Temp names carry the pid and a counter; the counter is process-wide here
+ * so that threads converting through separate calls never share a name. */
+static atomic_ulong file_temp_counter;
+
+segue_status segue_batch_convert_file(const segue_batch_file *f, segue_batch_result **out, char *err,
+                                      size_t err_size)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !f || f->struct_size != sizeof *f || !f->src_path || !f->input || !f->dst_dir ||
+        !f->output || !f->profile)
+        return fail_out(SEGUE_ERR_INVALID_ARGUMENT, err, err_size,
+                        "batch file: bad arguments (struct_size, src_path, input, dst_dir, output, "
+                        "profile)");
+    if (!rel_path_ok(f->output) || !rel_path_ok(f->input))
+        return fail_out(SEGUE_ERR_INVALID_ARGUMENT, err, err_size,
+                        "batch file: input and output must be relative paths without '.' or '..'");
+    segue_error e;
+    segue_error_clear(&e);
+    batch_run run;
+    segue_batch_options opt;
+    segue_status st = plan_run_init(&run, &opt, f->profile, &e);
+    if (st < 0) {
+        error_out(&e, st, err, err_size);
+        return st;
+    }
+    opt.dst_dir = f->dst_dir;
+    run.cancel = f->cancel;
+    run.cancel_user = f->user;
+    run.temp_counter = atomic_fetch_add(&file_temp_counter, 1u << 16);
+
+    segue_batch_result *r = segue_mem_calloc(NULL, 1, sizeof *r);
+    batch_result *res = r ? segue_mem_calloc(NULL, 1, sizeof *res) : NULL;
+    char *out_path = path_join(f->dst_dir, f->output);
+    if (!r || !res || !out_path) {
+        segue_mem_free(NULL, r);
+        segue_mem_free(NULL, res);
+        segue_mem_free(NULL, out_path);
+        return fail_out(SEGUE_ERR_NO_MEMORY, err, err_size, "out of memory");
+    }
+    r->res = res;
+    pthread_mutex_init(&run.lock, NULL);
+    double started = monotonic_seconds();
+    batch_job job = {(char *)f->input, (char *)f->output, NULL, NULL};
+    res->record.input = segue_mem_strdup(NULL, f->input);
+    res->record.output = segue_mem_strdup(NULL, f->output);
+    res->item.input = res->record.input;
+    res->item.output = res->record.output;
+    char why[256];
+    struct stat sst;
+    if (!res->record.input || !res->record.output) {
+        result_fail(res, SEGUE_BATCH_FAILED, "out of memory");
+    } else if (stat(f->src_path, &sst) != 0) {
+        errno_text(errno, why, sizeof why);
+        result_fail(res, SEGUE_BATCH_FAILED, "cannot stat: %s", why);
+    } else {
+        res->item.input_bytes = (uint64_t)sst.st_size;
+        res->record.input_size = f->have_source_stat ? f->source_size : (uint64_t)sst.st_size;
+        res->record.input_mtime_ns = f->have_source_stat ? f->source_mtime_ns : mtime_ns(&sst);
+        memcpy(res->record.profile_digest, run.digest, sizeof run.digest);
+        snprintf(res->record.version, sizeof res->record.version, "%s", run.version);
+        int rc = hash_file(f->src_path, res->record.input_sha256);
+        if (rc) {
+            errno_text(rc, why, sizeof why);
+            result_fail(res, SEGUE_BATCH_FAILED, "cannot read: %s", why);
+        } else {
+            convert_file(&run, &job, f->src_path, out_path, res);
+        }
+    }
+    res->item.wall_seconds = monotonic_seconds() - started;
+    emit_item(&run, res); /* points the item's arrays at the result (no callback) */
+    pthread_mutex_destroy(&run.lock);
+    segue_mem_free(NULL, out_path);
+    if (res->has_record && res->item.status == SEGUE_BATCH_CONVERTED) {
+        size_t len = 0, cap = 0;
+        if (segue_batch_manifest_format_record(&res->record, &r->record_line, &len, &cap) < 0) {
+            segue_batch_result_destroy(r);
+            return fail_out(SEGUE_ERR_NO_MEMORY, err, err_size, "out of memory");
+        }
+    }
+    *out = r;
+    return SEGUE_OK;
+}
+
+const segue_batch_item *segue_batch_result_item(const segue_batch_result *r)
+{
+    return r ? &r->res->item : NULL;
+}
+
+const char *segue_batch_result_record(const segue_batch_result *r)
+{
+    return r ? r->record_line : NULL;
+}
+
+void segue_batch_result_destroy(segue_batch_result *r)
+{
+    if (!r)
+        return;
+    result_free(r->res);
+    segue_mem_free(NULL, r->record_line);
+    segue_mem_free(NULL, r);
+}
+
+/* ---- the coordinator's session ---- */
+
+struct segue_batch_session {
+    batch_run run;
+    segue_batch_options opt;
+    segue_error e;
+    char *dst_dir;
+    int lock_fd, manifest_fd;
+    segue_batch_manifest updates; /* recorded in this session */
+};
+
+static void session_free(segue_batch_session *s)
+{
+    if (s->manifest_fd >= 0)
+        close(s->manifest_fd);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    segue_batch_manifest_free(&s->updates);
+    segue_batch_manifest_free(&s->run.manifest);
+    pthread_mutex_destroy(&s->run.lock);
+    segue_mem_free(NULL, s->dst_dir);
+    segue_mem_free(NULL, s);
+}
+
+segue_status segue_batch_session_open(segue_batch_session **out, const char *dst_dir,
+                                      const segue_profile *profile,
+                                      void (*on_warning)(void *user, const char *message), void *user,
+                                      char *err, size_t err_size)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !dst_dir || !*dst_dir || !profile)
+        return fail_out(SEGUE_ERR_INVALID_ARGUMENT, err, err_size, "batch session: NULL argument");
+    segue_batch_session *s = segue_mem_calloc(NULL, 1, sizeof *s);
+    if (!s)
+        return fail_out(SEGUE_ERR_NO_MEMORY, err, err_size, "out of memory");
+    s->lock_fd = s->manifest_fd = -1;
+    segue_error_clear(&s->e);
+    segue_status st = plan_run_init(&s->run, &s->opt, profile, &s->e);
+    pthread_mutex_init(&s->run.lock, NULL);
+    s->dst_dir = segue_mem_strdup(NULL, dst_dir);
+    if (st >= 0 && !s->dst_dir)
+        st = segue_error_set(&s->e, SEGUE_ERR_NO_MEMORY, "out of memory");
+    s->opt.dst_dir = s->dst_dir;
+    s->opt.on_warning = on_warning;
+    s->opt.user = user;
+    if (st >= 0) {
+        int rc = make_dirs(dst_dir);
+        if (rc)
+            st = segue_error_set(&s->e, SEGUE_ERR_IO, "%s: cannot create: %s", dst_dir, strerror(rc));
+    }
+    if (st >= 0)
+        st = lock_dst(&s->run, &s->lock_fd);
+    if (st >= 0) {
+        s->run.have_dst_id = 1;
+        size_t stale = remove_stale_temps(&s->run, dst_dir, 0);
+        if (stale)
+            warn(&s->run, "removed %zu temporary file%s left by an interrupted run", stale,
+                 stale == 1 ? "" : "s");
+        manifest_load(&s->run);
+        int rc = manifest_write(&s->run, &s->run.manifest);
+        char *path = rc ? NULL : path_join(dst_dir, SEGUE_BATCH_MANIFEST_NAME);
+        s->manifest_fd = path ? open(path, O_WRONLY | O_APPEND | O_CLOEXEC) : -1;
+        segue_mem_free(NULL, path);
+        if (s->manifest_fd < 0)
+            st = segue_error_set(&s->e, SEGUE_ERR_IO, "%s: cannot write the manifest: %s", dst_dir,
+                                 strerror(rc ? rc : errno));
+    }
+    if (st < 0) {
+        error_out(&s->e, st, err, err_size);
+        session_free(s);
+        return st;
+    }
+    *out = s;
+    return SEGUE_OK;
+}
+
+segue_status segue_batch_session_check(segue_batch_session *s, const char *input, const char *output,
+                                       uint64_t source_size, int64_t source_mtime_ns, int *up_to_date,
+                                       uint64_t *output_bytes)
+{
+    if (up_to_date)
+        *up_to_date = 0;
+    if (!s || !input || !output || !up_to_date)
+        return SEGUE_ERR_INVALID_ARGUMENT;
+    /* The same test as process_job(); a record made in this session counts
+     * as much as one loaded from the manifest. */
+    const segue_batch_record *rec = segue_batch_manifest_find(&s->updates, output);
+    if (!rec)
+        rec = segue_batch_manifest_find(&s->run.manifest, output);
+    if (!rec || strcmp(rec->input, input) != 0 || strcmp(rec->profile_digest, s->run.digest) != 0 ||
+        strcmp(rec->version, s->run.version) != 0 || rec->input_size != source_size ||
+        rec->input_mtime_ns != source_mtime_ns)
+        return SEGUE_OK;
+    char *out_path = path_join(s->dst_dir, output);
+    if (!out_path)
+        return SEGUE_ERR_NO_MEMORY;
+    struct stat ost;
+    if (stat(out_path, &ost) == 0 && S_ISREG(ost.st_mode) && (uint64_t)ost.st_size == rec->output_size) {
+        *up_to_date = 1;
+        if (output_bytes)
+            *output_bytes = (uint64_t)ost.st_size;
+    }
+    segue_mem_free(NULL, out_path);
+    return SEGUE_OK;
+}
+
+segue_status segue_batch_session_record(segue_batch_session *s, const char *line, char *err,
+                                        size_t err_size)
+{
+    if (!s || !line)
+        return fail_out(SEGUE_ERR_INVALID_ARGUMENT, err, err_size, "batch session: NULL argument");
+    size_t len = strlen(line);
+    if (len == 0 || line[len - 1] != '\n' || memchr(line, '\n', len) != line + len - 1)
+        return fail_out(SEGUE_ERR_CORRUPT, err, err_size, "not one manifest line");
+    /* Parsed with the manifest's own reader, so a line that would make the
+     * manifest untrusted is refused here instead. */
+    size_t hl = sizeof manifest_header - 1;
+    char *text = segue_mem_alloc(NULL, hl + len + 1);
+    if (!text)
+        return fail_out(SEGUE_ERR_NO_MEMORY, err, err_size, "out of memory");
+    memcpy(text, manifest_header, hl);
+    memcpy(text + hl, line, len + 1);
+    segue_batch_manifest one;
+    segue_error pe;
+    segue_error_clear(&pe);
+    segue_status st = segue_batch_manifest_parse(&one, text, hl + len, &pe);
+    segue_mem_free(NULL, text);
+    if (st < 0) {
+        error_out(&pe, st, err, err_size);
+        return st;
+    }
+    if (one.count != 1) {
+        segue_batch_manifest_free(&one);
+        return fail_out(SEGUE_ERR_CORRUPT, err, err_size, "not one manifest line");
+    }
+    st = segue_batch_manifest_put(&s->updates, &one.records[0]);
+    segue_batch_manifest_free(&one);
+    if (st < 0)
+        return fail_out(st, err, err_size, "out of memory");
+    int rc = write_all(s->manifest_fd, line, len);
+    if (!rc && fdatasync(s->manifest_fd) != 0)
+        rc = errno;
+    if (rc) {
+        char why[128];
+        errno_text(rc, why, sizeof why);
+        if (err && err_size)
+            snprintf(err, err_size, "cannot append to the manifest: %s", why);
+        return SEGUE_ERR_IO;
+    }
+    return SEGUE_OK;
+}
+
+segue_status segue_batch_session_close(segue_batch_session *s, size_t *removed, char *err,
+                                       size_t err_size)
+{
+    if (removed)
+        *removed = 0;
+    if (!s)
+        return SEGUE_OK;
+    /* Converters that died mid-file left temp files; none is running now. */
+    size_t stale = remove_stale_temps(&s->run, s->dst_dir, 0);
+    if (removed)
+        *removed = stale;
+    segue_status st = SEGUE_OK;
+    for (size_t i = 0; i < s->updates.count && st >= 0; i++)
+        st = segue_batch_manifest_put(&s->run.manifest, &s->updates.records[i]);
+    if (st < 0) {
+        fail_out(st, err, err_size, "out of memory merging the manifest");
+    } else {
+        int rc = manifest_write(&s->run, &s->run.manifest);
+        if (rc) {
+            char why[128];
+            errno_text(rc, why, sizeof why);
+            if (err && err_size)
+                snprintf(err, err_size, "%s: cannot rewrite the manifest: %s", s->dst_dir, why);
+            st = SEGUE_ERR_IO;
+        }
+    }
+    session_free(s);
     return st;
 }

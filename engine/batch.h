@@ -22,63 +22,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <segue/batch.h>
 #include <segue/profile.h>
 
 #include "core/error.h"
 
-/* ---- per-file outcome -------------------------------------------------- */
-
-typedef enum segue_batch_status {
-    SEGUE_BATCH_CONVERTED = 0,     /* a new output was written */
-    SEGUE_BATCH_UP_TO_DATE = 1,    /* the existing output is current */
-    SEGUE_BATCH_IGNORED = 2,       /* not audio by extension, or not a file */
-    SEGUE_BATCH_FAILED = 3,        /* could not be converted; `error` says why */
-    SEGUE_BATCH_WOULD_CONVERT = 4, /* --dry-run: would be converted */
-    SEGUE_BATCH_CANCELLED = 5,     /* stopped part-way by a signal */
-    SEGUE_BATCH_DELETED = 6,       /* --delete-orphans removed this output */
-    SEGUE_BATCH_WOULD_DELETE = 7   /* --dry-run --delete-orphans */
-} segue_batch_status;
-
-/* The report's name for a status ("converted", "up-to-date", ...). Static. */
-const char *segue_batch_status_name(segue_batch_status status);
-
-/* One finished file, passed to on_item. Every pointer is owned by the
- * runner and valid only during the callback. */
-typedef struct segue_batch_item {
-    const char *input;          /* relative to SRC; NULL for DELETED items */
-    const char *output;         /* relative to DST; NULL when IGNORED */
-    segue_batch_status status;
-    const char *error;          /* why FAILED / IGNORED / CANCELLED; else NULL */
-    size_t warning_count;
-    const char *const *warnings;
-    size_t unmapped_count;      /* metadata the output could not carry */
-    const char *const *unmapped_what;
-    const char *const *unmapped_why;
-    double input_seconds;       /* audio length of the input used; 0 if unknown */
-    double output_seconds;      /* audio length of the written output */
-    uint64_t input_bytes;
-    uint64_t output_bytes;
-    const char *codec;          /* output codec ("mp3"); NULL if none */
-    const char *input_codec;    /* NULL when the input was not opened */
-    double wall_seconds;        /* time spent on this file */
-} segue_batch_item;
-
-/* A snapshot for progress displays, passed to on_tick. */
-typedef struct segue_batch_progress {
-    size_t files_total;         /* files to look at (ignored ones excluded) */
-    size_t files_done;          /* of those, finished in any state */
-    size_t files_running;
-    double audio_seconds_done;  /* input audio converted so far */
-    double elapsed_seconds;     /* wall time since the workers started */
-} segue_batch_progress;
-
-typedef struct segue_batch_summary {
-    size_t converted, up_to_date, ignored, failed, cancelled, deleted;
-    size_t would_convert, would_delete;
-    double audio_seconds;       /* input audio converted */
-    double wall_seconds;
-    int stopped;                /* the stop flag was raised during the run */
-} segue_batch_summary;
+/* The per-file outcome, item, progress and summary types, and
+ * segue_batch_status_name(), are public: <segue/batch.h>. */
 
 typedef struct segue_batch_options {
     const char *src_dir;        /* must exist and be a directory */

@@ -28,5 +28,6 @@
 #include "encoder.h"
 #include "transcode.h"
 #include "profile.h"
+#include "batch.h"
 
 #endif

@@ -91,7 +91,8 @@ class EncoderConfig(Structure):
                 ("channel_mask", c_uint32), ("sample_format", c_int), ("total_frames", c_int64),
                 ("rf64", c_int), ("metadata", c_void_p), ("rate_control", c_int),
                 ("bitrate", c_uint32), ("quality", c_float), ("compression_level", c_int),
-                ("stereo_mode", c_int), ("id3v2_version", c_int), ("late_loudness", c_int)]
+                ("stereo_mode", c_int), ("id3v2_version", c_int), ("late_loudness", c_int),
+                ("length_hint", c_int64)]
 
 
 class TranscodeConfig(Structure):

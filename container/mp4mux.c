@@ -11,7 +11,8 @@
  * File layout (docs/m4a.md says why):
  *   ftyp 'M4A ' | [moov | free] | free(8) | mdat | [moov]
  * The moov goes before the media ("faststart") when the input length is
- * known at open (segue_encoder_config.total_frames): the muxer reserves
+ * known at open (segue_encoder_config.total_frames, or its length_hint for
+ * at most HINT_MAX_PACKETS packets): the muxer reserves
  * the moov's size for the largest packet count that length can give, and
  * at finish writes the moov there and a 'free' box over the rest. Without a
  * length, or if the final moov outgrows the reservation, it is written
@@ -143,6 +144,8 @@ void mp4w_free(mp4w_buf *b)
 
 /* Bounds on what is kept in memory (the file header comment). */
 #define MAX_SAMPLES (1u << 24)
+/* Most packets a length_hint (not an exact total_frames) reserves room for. */
+#define HINT_MAX_PACKETS (1u << 19)
 #define MAX_RUNS 4096u          /* stts runs: one in practice (every packet 1024) */
 #define SAMPLES_PER_CHUNK 32u   /* ~0.74 s at 44.1 kHz: stco stays 1/32 of stsz */
 #define ASC_MAX 64u
@@ -641,6 +644,12 @@ static segue_status m4a_open(void *priv, segue_mux_ctx *ctx, const segue_codec_p
     uint64_t packets = (total + m->delay + 1023) / 1024 + RESERVE_SLACK_PACKETS;
     if (packets > MAX_SAMPLES)
         packets = MAX_SAMPLES;
+    /* A hint is whatever an input header claimed (a truncated or crafted
+     * file can claim 2^36 frames): it may size at most HINT_MAX_PACKETS of
+     * index (2 MiB of stsz, 3.3 hours at 44.1 kHz). A longer stream is
+     * still written whole, its moov after the audio. */
+    if (ctx->cfg->total_frames < 0 && packets > HINT_MAX_PACKETS)
+        packets = HINT_MAX_PACKETS;
     /* co64 when the largest possible stream could pass 4 GiB. */
     uint64_t most = packets * AAC_MAX_BYTES_PER_CHANNEL * m->channels;
     m->reserve_co64 = m->force_co64 || most > 0xF0000000u;

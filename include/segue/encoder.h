@@ -69,7 +69,7 @@ typedef struct segue_encoder_config {
     /* 1: the loudness record will be set at the end with
      * segue_encoder_set_loudness(); the muxer reserves room in its tag block
      * and rewrites it at finish. Needs a seekable sink and a muxer that can
-     * (mp3, flac, ogg); open fails with SEGUE_ERR_UNSUPPORTED otherwise. */
+     * (mp3, flac, ogg, m4a); open fails with SEGUE_ERR_UNSUPPORTED otherwise. */
     int late_loudness;
     /* The output length in frames when the caller expects one (a decoded
      * input's stated length), -1 (default) if not. Unlike total_frames it

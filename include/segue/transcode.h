@@ -102,8 +102,8 @@ typedef struct segue_transcode_stats {
     uint64_t concealed_packets;       /* damaged input packets the decoder
                                          concealed (segue_decoder_concealed) */
     const char *concealed_last;       /* detail of the last one, "" if none;
-                                         owned by the transcoder, valid while
-                                         it lives */
+                                         owned by the transcoder, valid until
+                                         its next step or run call */
 } segue_transcode_stats;
 
 /* Fills `cfg` (and its nested configs) with the defaults. */

@@ -116,7 +116,7 @@ static int cmd_mux(int argc, char **argv)
         return 64;
     const char *in = argv[2], *out = argv[3], *mux_name = argv[4];
     int64_t total = strtoll(argv[5], NULL, 10);
-    int64_t finish_frames = -2;
+    int64_t finish_frames = -2, hint = -1;
     int co64 = 0, late = 0;
     fail_alloc fa = {0};
     uint8_t asc[64];
@@ -176,6 +176,8 @@ static int cmd_mux(int argc, char **argv)
             late = 1;
         } else if (strcmp(argv[i], "--co64") == 0) {
             co64 = 1;
+        } else if (strcmp(argv[i], "--hint") == 0 && i + 1 < argc) {
+            hint = strtoll(argv[++i], NULL, 10); /* length_hint; pass TOTAL -1 with it */
         } else if (strcmp(argv[i], "--finish-frames") == 0 && i + 1 < argc) {
             finish_frames = strtoll(argv[++i], NULL, 10);
         } else {
@@ -253,6 +255,7 @@ static int cmd_mux(int argc, char **argv)
     ecfg.sample_rate = params.sample_rate;
     ecfg.channels = params.channels;
     ecfg.total_frames = total;
+    ecfg.length_hint = hint;
     ecfg.late_loudness = late;
     const segue_muxer_desc *md = segue_muxer_find(mux_name);
     if (!md)

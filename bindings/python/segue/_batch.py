@@ -252,6 +252,15 @@ class Session:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        # A session dropped without close() must not keep DST locked for
+        # the rest of the process.
+        try:
+            if getattr(self, "_h", None):
+                self.close()
+        except Exception:  # noqa: BLE001
+            pass
+
 
 def convert_file(src_path: PathLike, input: str, dst: PathLike, output: str,
                  profile: Union[str, Profile], *, source_size: Optional[int] = None,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import array
+import contextlib
 import ctypes
 import itertools
 import math
@@ -309,12 +310,14 @@ class Decoder:
             if st < 0:
                 self._src.raise_pending()
                 raise error_for(st, _s(L.segue_decoder_last_error(h)) or "", self._src.name)
-        k = got.value
-        if _np is not None:
-            return block[:k]
-        out = array.array("f")
-        out.frombytes(ctypes.string_at(ptr, k * ch * 4))
-        return out
+            k = got.value
+            if _np is not None:
+                return block[:k]
+            # Copied while the lock is held: self._buf is shared by the
+            # handle's calls and another thread's read may replace it.
+            out = array.array("f")
+            out.frombytes(ctypes.string_at(ptr, k * ch * 4))
+            return out
 
     def __iter__(self) -> Iterator[Any]:
         while True:
@@ -348,8 +351,9 @@ class Decoder:
     def concealed(self) -> Tuple[int, str]:
         """(count, last detail) of damaged packets concealed so far."""
         last = ctypes.c_char_p()
-        n = L.segue_decoder_concealed(self._handle(), ctypes.byref(last))
-        return n, _s(last.value) or ""
+        with self._lock:
+            n = L.segue_decoder_concealed(self._handle(), ctypes.byref(last))
+            return n, _s(last.value) or ""
 
     def close(self) -> None:
         with self._lock:
@@ -572,9 +576,13 @@ class Encoder:
         return unmapped
 
     def _discard(self) -> None:
-        if getattr(self, "_h", None):
-            L.segue_encoder_destroy(self._h)
-            self._h = None
+        # Never while another thread is inside a write; an __init__ that
+        # failed before the lock existed shared the handle with no one.
+        lock = getattr(self, "_lock", None) or contextlib.nullcontext()
+        with lock:
+            if getattr(self, "_h", None):
+                L.segue_encoder_destroy(self._h)
+                self._h = None
         if getattr(self, "_temp", None):
             try:
                 os.unlink(self._temp)

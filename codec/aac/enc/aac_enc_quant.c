@@ -45,9 +45,10 @@
  * out of a band once the step is coarse (white noise at 16 kbit/s a
  * channel decodes 1 dB low), so it is used only at rates from 48 kbit/s a
  * channel (aacenc_quant_tables.round_noise); below, PNS keeps the level of
- * the noise bands and every band takes AACENC_ROUNDING_TONAL. PEAQ on the development corpus's
- * music, CBR: mean ODG at 96 kbit/s -0.611 with 0.30 against -0.659 with
- * 0.4054 everywhere (pivot -6), and 0.25 loses orchestral_dense. */
+ * the noise bands and every band takes AACENC_ROUNDING_TONAL. PEAQ on the
+ * development corpus's music, CBR 96 kbit/s: about 0.05 ODG on the mean
+ * (drums 0.1 to 0.2, the orchestral clips little); 0.25 loses
+ * orchestral_dense, and 0.45 everywhere loses drums (docs/aac-encoder.md). */
 #define AACENC_ROUNDING_TONAL 0.4054f
 #define AACENC_ROUNDING_NOISE 0.30f
 
@@ -62,9 +63,9 @@
  * development corpus, CBR: pivot 0 gave mean ODG -0.365 at 128k and -0.776
  * at 96k; -6 gives -0.328 and -0.602; -11 wins at 128k but loses the drum
  * clip at 96k. With the noise-band dead zone and no PNS at 48 kbit/s a
- * channel, pivot -4 with slope 1/16 gives music means of -0.308 (128k) and
- * -0.560 (96k), against -0.290 and -0.611 for pivot -6 with slope 3/32:
- * a slower blend keeps the noise nearer equal-NMR when the rate is short. */
+ * channel, pivot -4 with slope 1/16 scores about 0.05 higher on the music
+ * mean at 96k and 0.02 lower at 128k than pivot -6 with slope 3/32: a
+ * slower blend keeps the noise nearer equal-NMR when the rate is short. */
 #define BLEND_PIVOT (-4)
 #define BLEND_SLOPE 0.0625f
 #define REFINE_STEPS 2

@@ -149,11 +149,15 @@ typedef struct aacenc_quant_tables {
     float step[256];                   /* 2^(1/4 (sf - 100)) */
     float noise_gain[384];             /* 2^(3/8 o), o = offset + 128: the
                                           noise power an offset allows */
-    float blend[256];                  /* 2^(3/32 o) - 1: offset o's step in
+    float blend[256];                  /* 2^(o/16) - 1: offset o's step in
                                           the fourth root of the threshold */
+    float round_noise;                 /* quantiser rounding offset of a
+                                          noise-like band (tonal: 0.4054) */
 } aacenc_quant_tables;
 
-void aacenc_quant_init(aacenc_quant_tables *t);
+/* Fills the tables. wide_dead_zone: nonzero to quantise noise-like bands
+ * and short windows with the wider dead zone (rates without PNS). */
+void aacenc_quant_init(aacenc_quant_tables *t, int wide_dead_zone);
 /* Prepares a channel after the psychoacoustic model: |x|^(3/4), the
  * per-band noise model terms. */
 void aacenc_quant_prepare(const segue_dsp *dsp, aacenc_chan *c, unsigned nbands);

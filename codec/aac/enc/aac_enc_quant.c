@@ -34,25 +34,46 @@
 /* Rounding offset of the quantiser: 0.4054 = 1 - 0.5946, the dead zone
  * that makes the reconstruction A q^(4/3) the centroid of the
  * Laplacian-distributed lines better than 0.5 (rate-distortion gain at a
- * given rate, as in the ISO reference encoder). */
-#define AACENC_ROUNDING 0.4054f
+ * given rate, as in the ISO reference encoder). That is the offset for
+ * tonal bands, where every partial is heard as a component of its own and
+ * one lost in the dead zone leaves a hole. Noise-like bands, and the
+ * windows of an EIGHT_SHORT frame (an attack), are heard by their energy
+ * envelope rather than their line values (the premise of PNS, 4.6.13), so
+ * they take a wider dead zone (offset 0.30): small lines go to zero, and the
+ * bits they cost go to a finer step everywhere. The offset runs linearly
+ * with the model's tonality in between. The wide dead zone takes energy
+ * out of a band once the step is coarse (white noise at 16 kbit/s a
+ * channel decodes 1 dB low), so it is used only at rates from 48 kbit/s a
+ * channel (aacenc_quant_tables.round_noise); below, PNS keeps the level of
+ * the noise bands and every band takes AACENC_ROUNDING_TONAL. PEAQ on the
+ * development corpus's music, CBR 96 kbit/s: about 0.05 ODG on the mean
+ * (drums 0.1 to 0.2, the orchestral clips little); 0.25 loses
+ * orchestral_dense, and 0.45 everywhere loses drums (docs/aac-encoder.md). */
+#define AACENC_ROUNDING_TONAL 0.4054f
+#define AACENC_ROUNDING_NOISE 0.30f
 
 /* Analysis by synthesis per band: when the measured noise exceeds
  * REFINE_MARGIN times its target (the threshold scaled by the offset), up
  * to REFINE_STEPS finer scalefactors. The margin keeps the model's verdict
  * where it is close (the noise estimate is a mean over random phases). */
-/* Offsets up to BLEND_PIVOT (noise 6.8 dB under the thresholds) scale every
+/* Offsets up to BLEND_PIVOT (noise 4.5 dB under the thresholds) scale every
  * band's noise by the same factor; above it, the extra noise is a constant
- * in the fourth root of the threshold (see quant_one). PEAQ on the
+ * in the fourth root of the threshold (see quant_one), which grows by
+ * 2^(1/16) per offset step (BLEND_SLOPE, in aacenc_quant_init). PEAQ on the
  * development corpus, CBR: pivot 0 gave mean ODG -0.365 at 128k and -0.776
  * at 96k; -6 gives -0.328 and -0.602; -11 wins at 128k but loses the drum
- * clip at 96k. */
-#define BLEND_PIVOT (-6)
+ * clip at 96k. With the noise-band dead zone and no PNS at 48 kbit/s a
+ * channel, pivot -4 with slope 1/16 scores about 0.05 higher on the music
+ * mean at 96k and 0.02 lower at 128k than pivot -6 with slope 3/32: a
+ * slower blend keeps the noise nearer equal-NMR when the rate is short. */
+#define BLEND_PIVOT (-4)
+#define BLEND_SLOPE 0.0625f
 #define REFINE_STEPS 2
 #define REFINE_MARGIN 1.5f
 
-void aacenc_quant_init(aacenc_quant_tables *t)
+void aacenc_quant_init(aacenc_quant_tables *t, int wide_dead_zone)
 {
+    t->round_noise = wide_dead_zone ? AACENC_ROUNDING_NOISE : AACENC_ROUNDING_TONAL;
     for (int sf = 0; sf < 256; sf++) {
         t->istep[sf] = powf(2.0f, -0.1875f * (float)(sf - 100));
         t->step[sf] = powf(2.0f, 0.25f * (float)(sf - 100));
@@ -60,7 +81,7 @@ void aacenc_quant_init(aacenc_quant_tables *t)
     for (int o = 0; o < 384; o++)
         t->noise_gain[o] = powf(2.0f, 0.375f * (float)(o - 128));
     for (int o = 0; o < 256; o++)
-        t->blend[o] = powf(2.0f, 0.09375f * (float)o) - 1.0f;
+        t->blend[o] = powf(2.0f, BLEND_SLOPE * (float)o) - 1.0f;
 }
 
 /* Per band: the noise-model scalefactor before the offset (float), and the
@@ -111,11 +132,11 @@ static int clampi(int v, int lo, int hi)
 
 /* Quantises band gb at scalefactor sf; returns max |q|. */
 static int quant_band(const segue_dsp *dsp, const aacenc_quant_tables *t, aacenc_chan *c,
-                      unsigned gb, int sf)
+                      unsigned gb, int sf, float rounding)
 {
     unsigned lo = c->layout.band_off[gb], n = c->layout.band_off[gb + 1] - lo;
     return dsp->aacenc_quantize(c->q + lo, c->spec + lo, c->spec34 + lo, n, t->istep[sf],
-                                AACENC_ROUNDING);
+                                rounding);
 }
 
 static unsigned plan(aacenc_chan *c, unsigned max_sfb)
@@ -181,7 +202,7 @@ static unsigned quant_one(const segue_dsp *dsp, const aacenc_quant_tables *t, aa
 {
     const aacenc_layout *l = &c->layout;
     unsigned nb = l->num_swb, max_sfb = 0;
-    int prev = -1;
+    int prev = -1, is_short = l->window_sequence == AACENC_EIGHT_SHORT;
     for (unsigned g = 0; g < l->num_groups; g++) {
         for (unsigned b = 0; b < nb; b++) {
             unsigned gb = g * nb + b, lo = l->band_off[gb], n = l->band_off[gb + 1] - lo;
@@ -199,6 +220,8 @@ static unsigned quant_one(const segue_dsp *dsp, const aacenc_quant_tables *t, aa
             }
             float base = c->sf_base[gb];
             int mq = 0, sf = 0;
+            float tn = is_short ? 0.0f : c->psy.tonality[gb];
+            float rnd = t->round_noise + tn * (AACENC_ROUNDING_TONAL - t->round_noise);
             if (base < 1e8f) {
                 float want = base + (float)offset, gain = t->noise_gain[clampi(offset + 128, 0, 383)];
                 if (offset > BLEND_PIVOT && c->thr4[gb] > 0.0f) {
@@ -225,7 +248,7 @@ static unsigned quant_one(const segue_dsp *dsp, const aacenc_quant_tables *t, aa
                      * allows: the band is not coded this frame. */
                     mq = 0;
                 } else {
-                    mq = quant_band(dsp, t, c, gb, sf);
+                    mq = quant_band(dsp, t, c, gb, sf, rnd);
                     /* Analysis by synthesis: the noise model is an average;
                      * a band whose measured noise exceeds its target (lines
                      * lost in the dead zone, a few large lines) gets finer
@@ -237,7 +260,7 @@ static unsigned quant_one(const segue_dsp *dsp, const aacenc_quant_tables *t, aa
                         while (refine-- > 0 && err > target && sf > c->sf_min[gb] &&
                                (prev < 0 || sf > prev - 60)) {
                             sf--;
-                            mq = quant_band(dsp, t, c, gb, sf);
+                            mq = quant_band(dsp, t, c, gb, sf, rnd);
                             err = dsp->aacenc_quant_error(c->spec + lo, c->q + lo, n, t->step[sf]);
                         }
                     }

@@ -65,7 +65,7 @@ static unsigned get_bit(reader *r)
     size_t p = r->pos++;
     if ((p >> 3) >= r->nbytes)
         return 0;
-    return (r->buf[p >> 3] >> (7u - (p & 7u))) & 1u;
+    return ((unsigned)r->buf[p >> 3] >> (7u - (p & 7u))) & 1u;
 }
 
 static unsigned get_bits(reader *r, unsigned n)

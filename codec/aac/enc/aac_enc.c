@@ -38,7 +38,8 @@
  * Bit reservoir (14496-3 4.5.3.2 and the ADTS buffer_fullness of 1.A.2.2):
  * the decoder holds 6144 bits per channel; a frame's bits are at most the
  * mean per frame plus the bits earlier frames left unused, and the unused
- * bits never exceed 6144 N - mean (N channels), else the frame is padded
+ * bits never exceed 6144 N - mean (N channels, the LFE not counted), else
+ * the frame is padded
  * with a fill element. In CBR the reservoir starts empty, so a decoder
  * that starts after buffering the mean of one frame never underruns.
  */
@@ -69,6 +70,14 @@ enum { ID_SCE = 0, ID_CPE = 1, ID_LFE = 3, ID_FIL = 6, ID_END = 7 };
 
 /* The decoder buffer per channel (14496-3 4.5.3.2). */
 #define BUF_BITS_PER_CH 6144
+
+/* Channels the decoder buffer counts (NCC, 13818-7 8.2.2 / 14496-3
+ * 4.5.3.2): every SCE and each channel of a CPE, but not the LFE; so 5.1
+ * buffers 5 x 6144 bits. */
+static unsigned buffer_channels(unsigned channels)
+{
+    return channels == 6 ? 5u : channels;
+}
 
 static const uint32_t aac_rates[] = {8000,  11025, 12000, 16000, 22050, 24000,
                                      32000, 44100, 48000, 64000, 88200, 96000, 0};
@@ -277,8 +286,10 @@ static segue_status aacenc_init(void *priv, segue_codec_params *p, const segue_a
                                    "aac: bitrate %u outside %.0f..%.0f for %u channels at %u Hz",
                                    bitrate, 8000.0 * eff_ch, max_per_ch * eff_ch, p->channels,
                                    p->sample_rate);
-        if (bitrate > max_per_ch * p->channels)
-            bitrate = (uint32_t)(max_per_ch * p->channels);
+        /* The mean frame must fit the decoder buffer (6144 bits per
+         * counted channel; 5.1's LFE has no share). */
+        if (bitrate > max_per_ch * buffer_channels(p->channels))
+            bitrate = (uint32_t)(max_per_ch * buffer_channels(p->channels));
     }
     s->rc = rc;
     s->quality = quality;
@@ -331,7 +342,7 @@ static segue_status aacenc_init(void *priv, segue_codec_params *p, const segue_a
         return segue_error_set(err, SEGUE_ERR_NO_MEMORY, "aac: out of memory");
     }
     reset_stream(s);
-    double buf_bits = (double)BUF_BITS_PER_CH * p->channels;
+    double buf_bits = (double)BUF_BITS_PER_CH * buffer_channels(p->channels);
     if (rc == SEGUE_RC_CBR)
         s->max_level = buf_bits - s->mean_bits;
     else
@@ -352,7 +363,8 @@ static segue_status aacenc_init(void *priv, segue_codec_params *p, const segue_a
     p->avg_bitrate = bitrate;
     p->max_bitrate = rc == SEGUE_RC_CBR
                          ? bitrate
-                         : (uint32_t)((double)BUF_BITS_PER_CH * p->channels * p->sample_rate /
+                         : (uint32_t)((double)BUF_BITS_PER_CH * buffer_channels(p->channels) *
+                                      p->sample_rate /
                                       AACENC_FRAME);
     return SEGUE_OK;
 }
@@ -778,7 +790,7 @@ static segue_status encode_frame(aacenc_state *s, segue_packet *out, segue_error
         cs[c] = &s->ch[c];
 
     /* Budget. */
-    double mean = s->mean_bits, max_frame = (double)BUF_BITS_PER_CH * nch;
+    double mean = s->mean_bits, max_frame = (double)BUF_BITS_PER_CH * buffer_channels(nch);
     if (s->pe_avg <= 0.0)
         s->pe_avg = pe > 1.0 ? pe : 1.0;
     double budget;

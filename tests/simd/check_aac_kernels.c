@@ -29,122 +29,18 @@
 
 #include "simd/dsp.h"
 
-#define GUARD 64u /* bytes */
-#define MAX_OFF 3u
-#define SENTINEL 0xA5
-#define MAX_REPORTS 10
+#define CHECK_RNG_SEED 0x5eed4aacu
+/* Sparse inputs like a quantised spectrum: small integers times mag. */
+#define CHECK_SPARSE_VALUE(mag) ((float)((int)(rnd() % 63u) - 31) * (mag))
+#include "check_harness.h"
 
-static unsigned long failures, reports;
-
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        failures++;                                                                                \
-        if (reports++ < MAX_REPORTS) {                                                             \
-            printf("  FAIL: ");                                                                    \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
-
-static uint32_t rng = 0x5eed4aacu;
-static uint32_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 17;
-    rng ^= rng << 5;
-    return rng;
-}
-static float unit(void)
-{
-    return (float)(rnd() >> 8) / 8388608.0f - 1.0f;
-}
-static void fill(float *x, size_t n, int style)
-{
-    static const float mags[] = {1.0f, 1.0f / 1073741824.0f, 1.0f / 32768.0f, 1024.0f, 1048576.0f};
-    float mag = mags[rnd() % (sizeof mags / sizeof mags[0])];
-    size_t one = n ? rnd() % n : 0;
-    for (size_t i = 0; i < n; i++) {
-        switch (style) {
-        case 0:
-            x[i] = unit() * mag;
-            break;
-        case 1: /* sparse, like a quantised spectrum */
-            x[i] = (rnd() % 8u == 0) ? (float)((int)(rnd() % 63u) - 31) * mag : 0.0f;
-            break;
-        case 2: /* one line */
-            x[i] = i == one ? mag : 0.0f;
-            break;
-        default:
-            x[i] = 0.0f;
-            break;
-        }
-    }
-}
-
-/* Guarded buffers: [GUARD | MAX_OFF elements + cap | GUARD] bytes. */
-typedef struct gbuf {
-    unsigned char *base;
-    size_t bytes, elem;
-} gbuf;
-
-static gbuf gb_new(size_t cap, size_t elem)
-{
-    gbuf g;
-    g.elem = elem;
-    g.bytes = 2 * GUARD + (MAX_OFF + cap) * elem;
-    g.base = malloc(g.bytes);
-    if (!g.base) {
-        printf("out of memory\n");
-        exit(1);
-    }
-    return g;
-}
-static void *gb_arm(gbuf *g, unsigned off)
-{
-    memset(g->base, SENTINEL, g->bytes);
-    return g->base + GUARD + off * g->elem;
-}
-static int gb_intact(const gbuf *g, const void *p, size_t n)
-{
-    size_t lo = (size_t)((const unsigned char *)p - g->base), hi = lo + n * g->elem;
-    for (size_t i = 0; i < g->bytes; i++)
-        if ((i < lo || i >= hi) && g->base[i] != SENTINEL)
-            return 0;
-    return 1;
-}
-
-static float peak(const float *x, size_t n, float p)
-{
-    for (size_t i = 0; i < n; i++)
-        if (fabsf(x[i]) > p)
-            p = fabsf(x[i]);
-    return p;
-}
-
-static unsigned long inexact;
+/* Bit-exact when `exact`, else within the AAC tolerance of the peak. */
 static int compare(const char *level, const char *what, const float *want, const float *got,
                    size_t n, float pk, int exact)
 {
-    int bad = 0;
-    double tol = exact ? 0.0 : (double)SEGUE_DSP_AAC_TOLERANCE_REL * (double)pk;
-    for (size_t i = 0; i < n; i++) {
-        if (memcmp(&want[i], &got[i], sizeof(float)) == 0 || (want[i] == 0.0f && got[i] == 0.0f))
-            continue;
-        double d = fabs((double)want[i] - (double)got[i]);
-        if (!(d <= tol) || (exact && memcmp(&want[i], &got[i], sizeof(float)) != 0)) {
-            if (!bad)
-                FAIL("%s %s: [%zu] scalar %.9g got %.9g (tolerance %.3g)", level, what, i,
-                     (double)want[i], (double)got[i], tol);
-            bad++;
-        } else {
-            inexact++;
-        }
-    }
-    return bad;
+    return compare_tol(level, what, want, got, n,
+                       exact ? 0.0 : (double)SEGUE_DSP_AAC_TOLERANCE_REL * (double)pk, exact);
 }
-
-static const size_t lengths[] = {0, 1, 3, 4, 5, 7, 8, 15, 16, 17, 33, 1027};
-#define MAX_LEN 1027u
 
 /* ---- dequantisation ---- */
 static int16_t dq_in_end[MAX_LEN];

@@ -320,39 +320,13 @@ static int definitions(const segue_dsp *tst, const char *level)
 
 int main(void)
 {
+    static const check_kernel kernels[] = {{"aacenc_mdct", test_mdct},
+                                           {"aacenc_pow34", test_pow34},
+                                           {"aacenc_quantize", test_quantize},
+                                           {"aacenc_quant_error", test_quant_error}};
     segue_dsp ref;
-    if (segue_dsp_init_level(&ref, SEGUE_CPU_SCALAR) != 0) {
-        printf("scalar table unavailable\n");
+    if (check_levels(&ref, kernels, sizeof kernels / sizeof kernels[0], definitions))
         return 1;
-    }
-    for (int l = SEGUE_CPU_SCALAR; l <= SEGUE_CPU_NEON; l++) {
-        segue_dsp tst;
-        const char *level = segue_cpu_level_name((segue_cpu_level)l);
-        if (segue_dsp_init_level(&tst, (segue_cpu_level)l) != 0) {
-            printf("%-7s skipped (not supported by this host/build)\n", level);
-            continue;
-        }
-        struct {
-            const char *name;
-            unsigned long (*run)(const segue_dsp *, const segue_dsp *, const char *);
-        } kernels[] = {{"aacenc_mdct", test_mdct},
-                       {"aacenc_pow34", test_pow34},
-                       {"aacenc_quantize", test_quantize},
-                       {"aacenc_quant_error", test_quant_error}};
-        for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
-            unsigned long before = failures;
-            inexact = 0;
-            unsigned long calls = kernels[k].run(&ref, &tst, level);
-            printf("%-7s %-20s %-4s %lu calls, %s\n", level, kernels[k].name,
-                   failures > before ? "FAIL" : "ok", calls,
-                   inexact ? "some values within tolerance" : "bit-exact (zeros of either sign)");
-            if (inexact)
-                printf("%-7s %-20s %lu values differed within the declared tolerance\n", level,
-                       kernels[k].name, inexact);
-        }
-        int d = definitions(&tst, level);
-        printf("%-7s %-20s %s\n", level, "definitions", d ? "FAIL" : "ok");
-    }
     segue_dsp want;
     segue_cpu_level active = segue_cpu_active();
     const segue_dsp *got = segue_dsp_get();

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "simd/dsp.h"
+
 #ifndef CHECK_RNG_SEED
 #error "define CHECK_RNG_SEED before including check_harness.h"
 #endif
@@ -142,5 +144,46 @@ static int compare_tol(const char *level, const char *what, const float *want, c
 
 static const size_t lengths[] = {0, 1, 3, 4, 5, 7, 8, 15, 16, 17, 33, 1027};
 #define MAX_LEN 1027u
+
+/* One kernel's equivalence test: runs `tst` against the scalar `ref` at the
+ * level named `level`; returns the number of calls made. */
+typedef struct check_kernel {
+    const char *name;
+    unsigned long (*run)(const segue_dsp *ref, const segue_dsp *tst, const char *level);
+} check_kernel;
+
+/* Fills *ref with the scalar table and runs every kernel, then
+ * `definitions`, at each level this host supports, printing a line per
+ * kernel. Returns 0, or 1 when the scalar table is unavailable. */
+static int check_levels(segue_dsp *ref, const check_kernel *kernels, size_t n,
+                        int (*definitions)(const segue_dsp *tst, const char *level))
+{
+    if (segue_dsp_init_level(ref, SEGUE_CPU_SCALAR) != 0) {
+        printf("scalar table unavailable\n");
+        return 1;
+    }
+    for (int l = SEGUE_CPU_SCALAR; l <= SEGUE_CPU_NEON; l++) {
+        segue_dsp tst;
+        const char *level = segue_cpu_level_name((segue_cpu_level)l);
+        if (segue_dsp_init_level(&tst, (segue_cpu_level)l) != 0) {
+            printf("%-7s skipped (not supported by this host/build)\n", level);
+            continue;
+        }
+        for (size_t k = 0; k < n; k++) {
+            unsigned long before = failures;
+            inexact = 0;
+            unsigned long calls = kernels[k].run(ref, &tst, level);
+            printf("%-7s %-20s %-4s %lu calls, %s\n", level, kernels[k].name,
+                   failures > before ? "FAIL" : "ok", calls,
+                   inexact ? "some values within tolerance" : "bit-exact (zeros of either sign)");
+            if (inexact)
+                printf("%-7s %-20s %lu values differed within the declared tolerance\n", level,
+                       kernels[k].name, inexact);
+        }
+        int d = definitions(&tst, level);
+        printf("%-7s %-20s %s\n", level, "definitions", d ? "FAIL" : "ok");
+    }
+    return 0;
+}
 
 #endif

@@ -9,7 +9,7 @@
  * Format for the iTunes items (mp4_ilst_write.c).
  *
  * File layout (docs/m4a.md says why):
- *   ftyp 'M4A ' | [moov | free] | free(8) | mdat | [moov]
+ *   ftyp 'M4A ' | [moov | free] | free [8 bytes] | mdat | [moov]
  * The moov goes before the media ("faststart") when the input length is
  * known at open (segue_encoder_config.total_frames, or its length_hint for
  * at most HINT_MAX_PACKETS packets): the muxer reserves

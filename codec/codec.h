@@ -39,6 +39,14 @@ typedef struct segue_codec_params {
     /* Encoders: frames of priming the codec adds before the first input
      * frame (MP3 encoder delay, Opus pre-skip), set by encoder_init. */
     uint32_t encoder_delay;
+    /* Encoders: set to 1 by a muxer's setup when its container records the
+     * encoder delay and the stream length exactly (the M4A edit list and
+     * iTunSMPB), so that the codec may choose a delay other than its usual
+     * one (the AAC encoder then lengthens its priming so that the stream
+     * ends on a frame boundary; see codec/aac/enc/aac_enc.c). 0: the delay
+     * must be the codec's fixed one (raw streams such as ADTS, where a
+     * reader can only assume it). */
+    int delay_recorded;
     /* Encoders: the input length when known (-1 otherwise), for headers
      * written up front (FLAC total samples, the MP3 Info tag on a pipe).
      * Decoders: set by a demuxer (0 otherwise) when its container states

@@ -229,6 +229,8 @@ static segue_status m4a_setup(const segue_encoder_config *cfg, segue_codec_param
     params->sample_rate = cfg->sample_rate;
     params->channels = cfg->channels;
     params->sample_format = SEGUE_SAMPLE_F32;
+    /* The edit list and iTunSMPB carry whatever delay the encoder picks. */
+    params->delay_recorded = 1;
     return SEGUE_OK;
 }
 

@@ -217,6 +217,68 @@ static void test_protocol(const segue_codec_desc *d, void *priv, const segue_cod
     d->fini(priv, NULL);
 }
 
+/* Frame-aligned priming (aac_enc.c "Framing"): with a container that
+ * records the delay and a known length n > 512, the delay is 1024 plus the
+ * alignment and the flush emits exactly (delay + n) / 1024 packets; without
+ * either, the delay stays 1024 and the stream ends with padding. */
+static void test_aligned_priming(const segue_codec_desc *d, void *priv)
+{
+    static const struct {
+        int recorded;
+        int64_t total, hint;
+        unsigned n, delay;
+    } cases[] = {
+        {1, 3000, -1, 3000, 1024 + 72},  {1, -1, 3000, 3000, 1024 + 72},
+        {1, 2048, -1, 2048, 1024},       {1, 1025, -1, 1025, 1024 + 1023},
+        {1, 513, -1, 513, 1024 + 511},   {1, 512, -1, 512, 1024},
+        {1, 0, -1, 0, 1024},             {1, -1, -1, 3000, 1024},
+        {0, 3000, -1, 3000, 1024},       {1, -1, 5000, 3000, 1024 + 120},
+    };
+    static float in[1024 * 2];
+    for (unsigned i = 0; i < 1024 * 2; i++)
+        in[i] = 0.25f * sinf(0.05f * (float)i);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        segue_encoder_config cfg;
+        segue_codec_params p;
+        segue_error err;
+        segue_packet pkt;
+        memset(&err, 0, sizeof err);
+        segue_encoder_config_default(&cfg);
+        cfg.total_frames = cases[k].total;
+        cfg.length_hint = cases[k].hint;
+        memset(&p, 0, sizeof p);
+        memset(priv, 0, d->priv_size);
+        p.codec = "aac";
+        p.sample_rate = 44100;
+        p.channels = 2;
+        p.total_frames = cfg.total_frames;
+        p.encoder_config = &cfg;
+        p.delay_recorded = cases[k].recorded;
+        if (d->encoder_init(priv, &p, NULL, &err) != SEGUE_OK) {
+            CHECK(0, "case %zu: init: %s", k, err.detail);
+            continue;
+        }
+        CHECK(p.encoder_delay == cases[k].delay, "case %zu: delay %u, want %u", k,
+              p.encoder_delay, cases[k].delay);
+        unsigned packets = 0, left = cases[k].n;
+        segue_status st = SEGUE_OK;
+        while (left && st >= 0) {
+            unsigned m = left < 1024 ? left : 1024;
+            st = d->encode(priv, in, m, &pkt, &err);
+            packets += st == SEGUE_OK && pkt.size > 0;
+            left -= m;
+        }
+        while (st == SEGUE_OK) {
+            st = d->encode(priv, NULL, 0, &pkt, &err);
+            packets += st == SEGUE_OK && pkt.size > 0;
+        }
+        unsigned want = (p.encoder_delay + cases[k].n + 1023) / 1024;
+        CHECK(st == SEGUE_END_OF_STREAM && packets == want, "case %zu: %u packets, want %u", k,
+              packets, want);
+        d->fini(priv, NULL);
+    }
+}
+
 int main(void)
 {
     const segue_codec_desc *d = segue_codec_find("aac", SEGUE_CODEC_ENCODE);
@@ -232,6 +294,7 @@ int main(void)
     test_settings(d, priv);
     test_alloc_failure(d, priv);
     test_protocol(d, priv, dec);
+    test_aligned_priming(d, priv);
     free(priv);
     if (failures) {
         printf("%d failure(s)\n", failures);

@@ -29,11 +29,20 @@
  *     the configuration's elements: SCE(C), CPE(L, R), CPE(Ls, Rs), LFE.
  *   Sample rates: the 12 AAC rates 8000..96000.
  *
- * Framing. params->encoder_delay is 1024: frame f codes the input delayed
- * by 1024 samples (the first frame's left half is silence), so decoding
- * frame f + 1 completes input samples [1024 f, 1024 f + 1024). Flushing
- * emits frames until every input sample is complete: 1 + ceil(n / 1024)
- * frames for n input samples. pts counts from 0 at the first frame.
+ * Framing. params->encoder_delay is D = 1024 + A: frame f codes the input
+ * delayed by D samples (the first frame's left half is silence), and
+ * flushing emits frames until every input sample is complete:
+ * ceil((D + n) / 1024) frames for n input samples. pts counts from 0 at
+ * the first frame. A is 0 unless the container records the delay and the
+ * length exactly (params->delay_recorded: M4A) and the input length n is
+ * known at init (the config's total_frames or length_hint); then
+ * A = (1024 - n mod 1024) mod 1024, so that D + n is a whole number of
+ * frames and the stream has no end padding. A reader that applies the
+ * edit list's start but not its end (ffmpeg up to at least 5.1 emits the
+ * last frame whole) then still outputs exactly n samples. Priming other
+ * than 1024 is what iTunes files carry too (Apple's encoders prime 2112
+ * samples); ADTS keeps 1024, the only delay a reader of a raw stream can
+ * assume.
  *
  * Bit reservoir (14496-3 4.5.3.2 and the ADTS buffer_fullness of 1.A.2.2):
  * the decoder holds 6144 bits per channel; a frame's bits are at most the
@@ -100,6 +109,7 @@ typedef struct aacenc_state {
     uint8_t asc[2];
     float *buf;              /* channels x BUF_LEN */
     unsigned fill;           /* samples of p in buf (from 1024 f) */
+    unsigned delay;          /* encoder delay D, 1024..2047 (see Framing) */
     uint64_t total_in;
     uint64_t frames_out;
     int flushing;
@@ -211,7 +221,7 @@ static void aacenc_fini(void *priv, const segue_allocator *a)
 
 static void reset_stream(aacenc_state *s)
 {
-    s->fill = AACENC_FRAME; /* the 1024 samples of delay */
+    s->fill = s->delay; /* the priming: D samples of silence */
     memset(s->buf, 0, (size_t)s->channels * BUF_LEN * sizeof(float));
     s->total_in = 0;
     s->frames_out = 0;
@@ -341,6 +351,18 @@ static segue_status aacenc_init(void *priv, segue_codec_params *p, const segue_a
         aacenc_fini(s, a);
         return segue_error_set(err, SEGUE_ERR_NO_MEMORY, "aac: out of memory");
     }
+    /* Frame-aligned priming (see Framing) when the container records it
+     * and the length is known. */
+    s->delay = AACENC_FRAME;
+    if (p->delay_recorded && cfg) {
+        int64_t n = cfg->total_frames >= 0 ? cfg->total_frames : cfg->length_hint;
+        /* Not for inputs of half a frame or less: ffmpeg 5.1 outputs
+         * nothing at all for an edit of at most 512 samples that starts
+         * inside the stream's last packet, where with the plain delay it
+         * outputs the whole packet. */
+        if (n > AACENC_FRAME / 2)
+            s->delay += (unsigned)((AACENC_FRAME - (uint64_t)n % AACENC_FRAME) % AACENC_FRAME);
+    }
     reset_stream(s);
     double buf_bits = (double)BUF_BITS_PER_CH * buffer_channels(p->channels);
     if (rc == SEGUE_RC_CBR)
@@ -356,7 +378,7 @@ static segue_status aacenc_init(void *priv, segue_codec_params *p, const segue_a
     s->asc[1] = (uint8_t)(((sfi & 1u) << 7) | (p->channels << 3));
     p->extradata = s->asc;
     p->extradata_size = 2;
-    p->encoder_delay = AACENC_FRAME;
+    p->encoder_delay = s->delay;
     p->max_packet_frames = AACENC_FRAME;
     p->block_align = 0;
     p->bits_per_sample = 0;
@@ -963,9 +985,9 @@ static segue_status aacenc_encode(void *priv, const float *pcm, size_t frames, s
             return encode_frame(s, out, err);
         return SEGUE_OK;
     }
-    /* Flush: frames until 1024 + total_in samples are covered. */
+    /* Flush: frames until delay + total_in samples are covered. */
     s->flushing = 1;
-    uint64_t need_frames = 1 + (s->total_in + AACENC_FRAME - 1) / AACENC_FRAME;
+    uint64_t need_frames = (s->delay + s->total_in + AACENC_FRAME - 1) / AACENC_FRAME;
     if (s->frames_out >= need_frames)
         return SEGUE_END_OF_STREAM;
     /* The rest of the buffer is already zero (the tail of the input). */

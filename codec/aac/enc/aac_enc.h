@@ -151,6 +151,8 @@ typedef struct aacenc_quant_tables {
                                           noise power an offset allows */
     float blend[256];                  /* 2^(o/16) - 1: offset o's step in
                                           the fourth root of the threshold */
+    uint8_t sf_len[121];               /* scalefactor codeword bits of a
+                                          difference -60..60 (Table 4.A.1) */
     float round_noise;                 /* quantiser rounding offset of a
                                           noise-like band (tonal: 0.4054) */
 } aacenc_quant_tables;

@@ -80,7 +80,8 @@ def snr_db(ref, test):
     return 10.0 * math.log10(sig / max(err, 1e-30))
 
 
-def run(name, tmp, rate, chans, opts=(), tone=False, silent=False, energy_db=None):
+def run(name, tmp, rate, chans, opts=(), tone=False, silent=False, energy_db=None,
+        ratio_db=None):
     nch = len(chans)
     n = len(chans[0])
     wav = os.path.join(tmp, name + '.wav')
@@ -123,6 +124,23 @@ def run(name, tmp, rate, chans, opts=(), tone=False, silent=False, energy_db=Non
             print('%-28s ch%d energy %+.2f dB' % (name, c, d))
             if abs(d) > energy_db:
                 fail('%s: channel %d energy off by %+.2f dB' % (name, c, d))
+    if ratio_db is not None:
+        # Level of channel 1 relative to channel 0, decoded against input.
+        e = [[sum(v * v for v in chans[c][2048:n - 2048]),
+              sum(ours[i * nch + c] ** 2 for i in range(2048, n - 2048))] for c in (0, 1)]
+        d = 10 * math.log10(e[1][1] / e[0][1]) - 10 * math.log10(e[1][0] / e[0][0])
+        print('%-28s ch1/ch0 level %+.2f dB from the input\'s' % (name, d))
+        if abs(d) > ratio_db:
+            fail('%s: level of channel 1 relative to 0 off by %+.2f dB' % (name, d))
+        # And its phase: the normalised correlation of the two decoded
+        # channels has the input's sign (in or out of phase).
+        x_in = sum(chans[0][i] * chans[1][i] for i in range(2048, n - 2048))
+        x_out = sum(ours[i * nch] * ours[i * nch + 1] for i in range(2048, n - 2048))
+        rho = x_out / math.sqrt(e[0][1] * e[1][1])
+        print('%-28s ch0/ch1 correlation %+.3f' % (name, rho))
+        if rho * (1 if x_in > 0 else -1) < 0.9:
+            fail('%s: channel correlation %+.3f, the input\'s is %+.3f' % (name, rho,
+                 x_in / math.sqrt(e[0][0] * e[1][0])))
     if silent and any(v != 0.0 for v in ours):
         fail('%s: silence decodes to non-zero samples' % name)
     if tone:
@@ -183,6 +201,26 @@ def main():
             run('noise_pns_mono_%d_%s' % (rate, br), tmp, rate,
                 [[0.2 * rnd.gauss(0, 1) for i in range(n)]],
                 ['--cbr', '--bitrate', str(int(br) // 2)], energy_db=1.0)
+        # Intensity stereo (below 56 kbit/s a channel, from 6 kHz): one
+        # noise source panned 6 dB towards the left, in phase (book 15)
+        # and out of phase (book 14). The level of R relative to L must
+        # stay within 0.5 dB (a wrong is_position, sign or scale would move
+        # it), and ffmpeg and faad must decode the same samples as ours.
+        # Each channel's own level may be up to 1.5 dB low: at 48 kbit/s
+        # a channel noise-like bands are quantised with the wide dead zone
+        # (aac_enc_quant.c), which takes about 1 dB out of white noise.
+        # At 32 kHz the whole band is coded (no energy above the encoder's
+        # bandwidth to lose).
+        # The source is white noise differenced three times: a +18 dB per
+        # octave tilt that puts nearly all of its energy above 6 kHz, where
+        # intensity stereo codes it (below, M/S would code it).
+        n = 32000
+        src = [0.25 * rnd.gauss(0, 1) for i in range(n + 3)]
+        for _ in range(3):
+            src = [0.5 * (src[i + 1] - src[i]) for i in range(len(src) - 1)]
+        for tag, sign in (('in_phase', 1.0), ('out_of_phase', -1.0)):
+            run('intensity_%s_32k_96k' % tag, tmp, 32000, [src, [sign * 0.5 * v for v in src]],
+                ['--abr', '--bitrate', '96000'], energy_db=1.5, ratio_db=0.5)
         # Edge inputs (acceptance 5), stereo 44.1 kHz and mono 8 kHz.
         for rate, nch in ((44100, 2), (8000, 1)):
             n = rate

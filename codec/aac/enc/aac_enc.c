@@ -70,6 +70,21 @@ enum { ID_SCE = 0, ID_CPE = 1, ID_LFE = 3, ID_FIL = 6, ID_END = 7 };
 #define BUF_LEN 4096
 #define NEED 3072
 
+/* Intensity stereo: the lowest frequency it codes, and the smallest
+ * normalised correlation |sum L R| / sqrt(E_L E_R) of a band it codes.
+ * Measured with PEAQ (basic) on the development music at 96 kbit/s stereo,
+ * with the rate-distortion scalefactors: music mean -0.521 without
+ * intensity stereo; from 6 kHz -0.485 at a correlation of at least 0.5,
+ * -0.451 at 0.3, -0.428 at any. PEAQ does not model the stereo image,
+ * which intensity stereo narrows: the inter-channel coherence of
+ * orchestral_dense from 6 to 16 kHz (median over 0.5 s blocks of 2048-point
+ * spectra) is 0.24 in the source, 0.42 decoded without intensity stereo,
+ * 0.48 with it at 0.5, 0.57 at 0.3 and 0.65 at any correlation. 0.5 keeps
+ * the image near what the coder without it gives. FFmpeg's encoder codes
+ * intensity stereo from about 6 kHz too, by default. */
+#define IS_START_HZ 6000u
+#define IS_MIN_CORR 0.5f
+
 /* Input scale of the transform: the decoder's spectral values are in units
  * where 32768 is full scale (aac_sf_gain), and aacenc_mdct followed by the
  * decoder's filterbank reconstructs its input (simd/dsp.h). */
@@ -131,6 +146,7 @@ typedef struct aacenc_state {
     aacenc_quant_tables qt;
     unsigned nbands_long, nbands_short, nbands_lfe;
     unsigned pns_start;      /* first long band coded as noise when noise-like; 0: no PNS */
+    unsigned is_start[2];    /* first band (long, short) of intensity stereo; >= num_swb: none */
     float work[4096];
     /* Rate control. */
     double level;            /* reservoir: bits saved by earlier frames */
@@ -338,6 +354,14 @@ static segue_status aacenc_init(void *priv, segue_codec_params *p, const segue_a
         if (s->pns_start == 0)
             s->pns_start = 1;
     }
+    /* Intensity stereo from IS_START_HZ below 56 kbit/s a channel. */
+    s->is_start[0] = s->is_start[1] = 255;
+    if (per_ch < 56000.0) {
+        s->is_start[0] = bands_below(aac_swb_long[sfi], aac_num_swb_long[sfi], 1024,
+                                     p->sample_rate, IS_START_HZ);
+        s->is_start[1] = bands_below(aac_swb_short[sfi], aac_num_swb_short[sfi], 128,
+                                     p->sample_rate, IS_START_HZ);
+    }
     s->nbands_lfe = bands_below(aac_swb_long[sfi], aac_num_swb_long[sfi], 1024, p->sample_rate, 160);
 
     aacenc_psy_init(&s->psyt, p->sample_rate, sfi);
@@ -453,8 +477,10 @@ static float fast_log2f(float x)
 static void pns_decide(aacenc_state *s, const aacenc_elem *e)
 {
     unsigned n = e->id == ID_CPE ? 2 : 1;
-    for (unsigned k = 0; k < n; k++)
+    for (unsigned k = 0; k < n; k++) {
         memset(s->ch[e->ch[k]].pns, 0, sizeof s->ch[0].pns);
+        memset(s->ch[e->ch[k]].is_book, 0, sizeof s->ch[0].is_book);
+    }
     aacenc_chan *a = &s->ch[e->ch[0]];
     if (!s->pns_start || e->id == ID_LFE || a->layout.window_sequence == AACENC_EIGHT_SHORT)
         return;
@@ -486,6 +512,56 @@ static void pns_decide(aacenc_state *s, const aacenc_elem *e)
     }
 }
 
+/* Intensity stereo (14496-3 4.6.8.2) for band gb of a CPE above the rate's
+ * start frequency: the first channel carries the band of L + R (L - R when
+ * the two are out of phase) scaled to L's energy, and the second only
+ * is_position, R's level relative to L in 1.5 dB steps (the decoder's
+ * R = 0.5^(is_position / 4) L). Above a few kHz the ear follows the
+ * envelope and the level difference of each channel rather than the
+ * waveform difference between them, and the bits of one channel's lines go
+ * to the rest of the spectrum. The noise of the coded band appears in both
+ * channels, scaled for R: its threshold is the smaller of L's and R's
+ * scaled back. Returns 1 when the band is coded so. */
+static int is_decide(aacenc_chan *L, aacenc_chan *R, unsigned gb)
+{
+    const aacenc_layout *l = &L->layout;
+    unsigned lo = l->band_off[gb], hi = l->band_off[gb + 1];
+    float el = L->psy.energy[gb], er = R->psy.energy[gb];
+    float tl = L->psy.thr[gb], tr = R->psy.thr[gb];
+    if (!(el > 0.0f) || !(er > 0.0f))
+        return 0;
+    float x = 0.0f;
+    for (unsigned i = lo; i < hi; i++)
+        x += L->spec[i] * R->spec[i];
+    /* Only where the channels share a source (|correlation| >= IS_MIN_CORR):
+     * a band of two unrelated signals (reverberation, a wide ensemble)
+     * would lose its width. */
+    if (x * x < IS_MIN_CORR * IS_MIN_CORR * el * er)
+        return 0;
+    float sign = x < 0.0f ? -1.0f : 1.0f;
+    float ec = 0.0f;
+    for (unsigned i = lo; i < hi; i++) {
+        float v = L->spec[i] + sign * R->spec[i];
+        ec += v * v;
+    }
+    if (!(ec > 1e-9f * (el + er)))
+        return 0;
+    float pos = 2.0f * log2f(el / er);
+    if (!(pos > -100.0f && pos < 100.0f))
+        return 0;
+    float g = sqrtf(el / ec);
+    for (unsigned i = lo; i < hi; i++) {
+        L->spec[i] = g * (L->spec[i] + sign * R->spec[i]);
+        R->spec[i] = 0.0f;
+    }
+    float tr_l = tr * el / er;
+    L->psy.thr[gb] = tl < tr_l ? tl : tr_l;
+    R->psy.energy[gb] = 0.0f;
+    R->is_book[gb] = sign > 0.0f ? AACENC_INTENSITY_HCB : AACENC_INTENSITY_HCB2;
+    R->is_pos[gb] = (int)lrintf(pos);
+    return 1;
+}
+
 /* Per-band M/S decision of a CPE (14496-3 4.6.8.1): code M = (L + R) / 2
  * and S = (L - R) / 2 where that lowers the perceptual entropy. The
  * thresholds of M and S are half the smaller of L's and R's: the noise of M
@@ -494,6 +570,7 @@ static void ms_decide(aacenc_state *s, aacenc_chan *L, aacenc_chan *R, uint8_t *
 {
     const aacenc_layout *l = &L->layout;
     unsigned nb = l->num_swb;
+    unsigned is_start = s->is_start[l->window_sequence == AACENC_EIGHT_SHORT];
     for (unsigned gb = 0; gb < (unsigned)l->num_groups * nb; gb++) {
         ms[gb] = 0;
         unsigned lo = l->band_off[gb], hi = l->band_off[gb + 1];
@@ -508,6 +585,14 @@ static void ms_decide(aacenc_state *s, aacenc_chan *L, aacenc_chan *R, uint8_t *
             es += d * d;
         }
         float tm = tl < tr ? tl : tr;
+        /* Not where the channels are the same signal at the same level
+         * (S under its threshold, levels within 1.5 dB): M/S codes that
+         * band as cheaply and as well, and a frame of such bands keeps
+         * ms_mask_present 2 (one flag for all bands, where intensity bands
+         * force a flag per band). */
+        int same = es <= tm && el < 1.4142136f * er && er < 1.4142136f * el;
+        if (gb % nb >= is_start && !same && is_decide(L, R, gb))
+            continue;
         float pe_lr = fast_log2f(1.0f + el / tl) + fast_log2f(1.0f + er / tr);
         float pe_ms = fast_log2f(1.0f + em / tm) + fast_log2f(1.0f + es / tm);
         if (pe_ms < pe_lr) {
@@ -594,12 +679,17 @@ static void write_ics(aacenc_bitwriter *bw, const aacenc_chan *c, int common_win
     for (unsigned g = 0; g < l->num_groups; g++)
         if (c->max_sfb)
             aacenc_section_write(bw, c->book + g * nb, c->max_sfb, is_short);
-    int prev = c->global_gain, prev_nrg = c->global_gain - 90, first_noise = 1;
+    int prev = c->global_gain, prev_nrg = c->global_gain - 90, first_noise = 1, prev_is = 0;
     for (unsigned g = 0; g < l->num_groups; g++)
         for (unsigned b = 0; b < c->max_sfb; b++) {
             unsigned gb = g * nb + b;
             if (c->book[gb] == AACENC_ZERO_HCB)
                 continue;
+            if (c->book[gb] == AACENC_INTENSITY_HCB || c->book[gb] == AACENC_INTENSITY_HCB2) {
+                aacenc_sf_write(bw, c->is_pos[gb] - prev_is);
+                prev_is = c->is_pos[gb];
+                continue;
+            }
             if (c->book[gb] == AACENC_NOISE_HCB) {
                 if (first_noise)
                     aacenc_bw_put(bw, (uint32_t)(c->nrg[gb] - prev_nrg + 256), 9);

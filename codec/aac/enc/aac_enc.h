@@ -135,6 +135,10 @@ typedef struct aacenc_chan {
     uint8_t fixed[AACENC_MAX_BANDS];   /* book forced (PNS/intensity), else 0 */
     uint8_t pns[AACENC_MAX_BANDS];     /* 1: coded as noise (4.6.13) */
     int nrg[AACENC_MAX_BANDS];         /* PNS: noise energy value (sf chain unit) */
+    uint8_t is_book[AACENC_MAX_BANDS]; /* second channel of a CPE: AACENC_INTENSITY_HCB
+                                          (in phase) or _HCB2 (out of phase) for
+                                          a band coded by intensity stereo, else 0 */
+    int is_pos[AACENC_MAX_BANDS];      /* its is_position (4.6.8.2.3) */
     uint8_t book[AACENC_MAX_BANDS];    /* codebook per band (0: zero band) */
     unsigned band_bits[AACENC_MAX_BANDS][12]; /* spectral bits per book */
     int16_t q[AACENC_FRAME];           /* quantised values */

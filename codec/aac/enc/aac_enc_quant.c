@@ -174,13 +174,23 @@ static unsigned plan(aacenc_chan *c, unsigned max_sfb)
             first = c->sf[gb];
     int prev = first < 0 ? 100 : first;
     unsigned sfb = 0;
-    int first_noise = 1, prev_nrg = 0;
+    int first_noise = 1, prev_nrg = 0, prev_is = 0;
     c->global_gain = prev;
     for (unsigned g = 0; g < l->num_groups; g++) {
         for (unsigned b = 0; b < max_sfb; b++) {
             unsigned gb = g * nb + b;
             if (c->book[gb] == AACENC_ZERO_HCB)
                 continue;
+            if (c->book[gb] == AACENC_INTENSITY_HCB || c->book[gb] == AACENC_INTENSITY_HCB2) {
+                /* is_position: differences from 0 along the intensity
+                 * bands (4.6.2.3.3), within the book's +-60. */
+                int v = c->is_pos[gb];
+                v = v < prev_is - 60 ? prev_is - 60 : v > prev_is + 60 ? prev_is + 60 : v;
+                sfb += aacenc_sf_bits(v - prev_is);
+                c->is_pos[gb] = v;
+                prev_is = v;
+                continue;
+            }
             if (c->book[gb] == AACENC_NOISE_HCB) {
                 /* 4.6.13.3: the first energy is sent as 9 bits relative
                  * to global_gain - 90, the others as differences. */
@@ -368,10 +378,12 @@ static unsigned quant_one(const segue_dsp *dsp, const aacenc_quant_tables *t, aa
         for (unsigned b = 0; b < nb; b++) {
             unsigned gb = g * nb + b, lo = l->band_off[gb], n = l->band_off[gb + 1] - lo;
             c->fixed[gb] = 0;
-            if (c->pns[gb]) {
-                /* Noise band: no lines, its own energy chain. */
+            if (c->pns[gb] || c->is_book[gb]) {
+                /* Noise band (its own energy chain) or intensity band (the
+                 * first channel's lines scaled by the is_position chain):
+                 * no lines of its own. */
                 memset(c->q + lo, 0, n * sizeof(int16_t));
-                c->fixed[gb] = AACENC_NOISE_HCB;
+                c->fixed[gb] = c->pns[gb] ? AACENC_NOISE_HCB : c->is_book[gb];
                 c->zero[gb] = 1;
                 c->sf[gb] = -1;
                 memset(c->band_bits[gb], 0, sizeof c->band_bits[gb]);

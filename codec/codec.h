@@ -43,9 +43,11 @@ typedef struct segue_codec_params {
      * encoder delay and the stream length exactly (the M4A edit list and
      * iTunSMPB), so that the codec may choose a delay other than its usual
      * one (the AAC encoder then lengthens its priming so that the stream
-     * ends on a frame boundary; see codec/aac/enc/aac_enc.c). 0: the delay
-     * must be the codec's fixed one (raw streams such as ADTS, where a
-     * reader can only assume it). */
+     * ends on a frame boundary; see codec/aac/enc/aac_enc.c). The core
+     * clears it again for an output that cannot seek (a fragmented MP4's
+     * edit list is ignored by ffmpeg). 0: the delay must be the codec's
+     * fixed one (raw streams such as ADTS, where a reader can only assume
+     * it). */
     int delay_recorded;
     /* Encoders: the input length when known (-1 otherwise), for headers
      * written up front (FLAC total samples, the MP3 Info tag on a pipe).

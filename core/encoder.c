@@ -149,6 +149,11 @@ static segue_status open_parts(segue_encoder *e, const segue_io *io)
     st = e->muxer->setup(&e->cfg, &e->params, &e->err);
     if (st < 0)
         return st;
+    /* On a pipe a muxer writes its delay record up front, in a form
+     * readers may ignore (ffmpeg ignores the edit list of a fragmented
+     * MP4): the codec keeps its usual delay there. */
+    if (!segue_writer_seekable(&e->writer))
+        e->params.delay_recorded = 0;
     e->codec = segue_codec_find(e->params.codec, SEGUE_CODEC_ENCODE);
     if (!e->codec)
         return segue_error_set(&e->err, SEGUE_ERR_UNSUPPORTED, "%s: no encoder for codec '%s'",

@@ -76,7 +76,9 @@ def signal(n, rate, ch, seed):
     cols = []
     for c in range(ch):
         f = min(220.0 * (c + 1) * 1.5, rate / 5)
-        cols.append(0.4 * np.sin(2 * np.pi * f * t) + 0.02 * rng.standard_normal(n))
+        # Noise enough that the lag search below has one peak (a pure
+        # tone correlates at every multiple of its period).
+        cols.append(0.3 * np.sin(2 * np.pi * f * t) + 0.1 * rng.standard_normal(n))
     return np.stack(cols, axis=1) if n else np.zeros((0, ch))
 
 

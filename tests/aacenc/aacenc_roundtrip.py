@@ -133,12 +133,15 @@ def run(name, tmp, rate, chans, opts=(), tone=False, silent=False, energy_db=Non
         if abs(d) > ratio_db:
             fail('%s: level of channel 1 relative to 0 off by %+.2f dB' % (name, d))
         # And its phase: the normalised correlation of the two decoded
-        # channels has the input's sign (in or out of phase).
+        # channels has the input's sign (in or out of phase) and, for a
+        # source coded by intensity stereo, nearly its magnitude: the two
+        # decoded channels are one signal scaled (0.9997 measured; coded
+        # as M/S instead, with its own noise in each channel, 0.93).
         x_in = sum(chans[0][i] * chans[1][i] for i in range(2048, n - 2048))
         x_out = sum(ours[i * nch] * ours[i * nch + 1] for i in range(2048, n - 2048))
         rho = x_out / math.sqrt(e[0][1] * e[1][1])
         print('%-28s ch0/ch1 correlation %+.3f' % (name, rho))
-        if rho * (1 if x_in > 0 else -1) < 0.9:
+        if rho * (1 if x_in > 0 else -1) < 0.995:
             fail('%s: channel correlation %+.3f, the input\'s is %+.3f' % (name, rho,
                  x_in / math.sqrt(e[0][0] * e[1][0])))
     if silent and any(v != 0.0 for v in ours):
@@ -205,7 +208,8 @@ def main():
         # noise source panned 6 dB towards the left, in phase (book 15)
         # and out of phase (book 14). The level of R relative to L must
         # stay within 0.5 dB (a wrong is_position, sign or scale would move
-        # it), and ffmpeg and faad must decode the same samples as ours.
+        # it), ffmpeg must decode the same samples as ours, and faad must
+        # decode the stream without errors.
         # Each channel's own level may be up to 1.5 dB low: at 48 kbit/s
         # a channel noise-like bands are quantised with the wide dead zone
         # (aac_enc_quant.c), which takes about 1 dB out of white noise.
@@ -221,6 +225,16 @@ def main():
         for tag, sign in (('in_phase', 1.0), ('out_of_phase', -1.0)):
             run('intensity_%s_32k_96k' % tag, tmp, 32000, [src, [sign * 0.5 * v for v in src]],
                 ['--abr', '--bitrate', '96000'], energy_db=1.5, ratio_db=0.5)
+        # Two tones panned hard to opposite sides, each leaking into the
+        # other channel 80 dB down: intensity positions of about +53 and
+        # -53, a step the is_position chain (+-60 a band) cannot make, so
+        # the second band must not be coded by intensity (a clamped
+        # position would leave the right tone 70 dB low).
+        n = 32000
+        t7, t12 = tone(n, 32000, 7000, 0.3), tone(n, 32000, 12000, 0.3)
+        run('intensity_cross_panned_32k_96k', tmp, 32000,
+            [[a + 1e-4 * b for a, b in zip(t7, t12)], [b + 1e-4 * a for a, b in zip(t7, t12)]],
+            ['--abr', '--bitrate', '96000'], tone=True)
         # Edge inputs (acceptance 5), stereo 44.1 kHz and mono 8 kHz.
         for rate, nch in ((44100, 2), (8000, 1)):
             n = rate

@@ -75,7 +75,8 @@ enum { ID_SCE = 0, ID_CPE = 1, ID_LFE = 3, ID_FIL = 6, ID_END = 7 };
  * Measured with PEAQ (basic) on the development music at 96 kbit/s stereo,
  * with the rate-distortion scalefactors: music mean -0.521 without
  * intensity stereo; from 6 kHz -0.485 at a correlation of at least 0.5,
- * -0.451 at 0.3, -0.428 at any. PEAQ does not model the stereo image,
+ * -0.451 at 0.3, -0.428 at any (-0.490 at 0.5 once bands of equal level
+ * whose side signal is masked stay M/S, see ms_decide). PEAQ does not model the stereo image,
  * which intensity stereo narrows: the inter-channel coherence of
  * orchestral_dense from 6 to 16 kHz (median over 0.5 s blocks of 2048-point
  * spectra) is 0.24 in the source, 0.42 decoded without intensity stereo,
@@ -380,7 +381,9 @@ static segue_status aacenc_init(void *priv, segue_codec_params *p, const segue_a
     s->delay = AACENC_FRAME;
     if (p->delay_recorded && cfg) {
         int64_t n = cfg->total_frames >= 0 ? cfg->total_frames : cfg->length_hint;
-        /* Not for inputs of half a frame or less: ffmpeg 5.1 outputs
+        /* (A hint is only a header's claim: a wrong one costs at most the
+         * alignment, the stream is still exact through the edit list.)
+         * Not for inputs of half a frame or less: ffmpeg 5.1 outputs
          * nothing at all for an edit of at most 512 samples that starts
          * inside the stream's last packet, where with the plain delay it
          * outputs the whole packet. */
@@ -522,7 +525,7 @@ static void pns_decide(aacenc_state *s, const aacenc_elem *e)
  * to the rest of the spectrum. The noise of the coded band appears in both
  * channels, scaled for R: its threshold is the smaller of L's and R's
  * scaled back. Returns 1 when the band is coded so. */
-static int is_decide(aacenc_chan *L, aacenc_chan *R, unsigned gb)
+static int is_decide(aacenc_chan *L, aacenc_chan *R, unsigned gb, int *prev_is)
 {
     const aacenc_layout *l = &L->layout;
     unsigned lo = l->band_off[gb], hi = l->band_off[gb + 1];
@@ -546,8 +549,15 @@ static int is_decide(aacenc_chan *L, aacenc_chan *R, unsigned gb)
     }
     if (!(ec > 1e-9f * (el + er)))
         return 0;
+    /* is_position is coded as a difference from the previous intensity
+     * band's (from 0 for the first) within the scalefactor book's +-60
+     * (4.6.2.3.3): a band whose position the chain cannot reach is not
+     * coded so (clamping would change R's level by 1.5 dB a step). */
     float pos = 2.0f * log2f(el / er);
     if (!(pos > -100.0f && pos < 100.0f))
+        return 0;
+    int ipos = (int)lrintf(pos);
+    if (ipos < *prev_is - 60 || ipos > *prev_is + 60)
         return 0;
     float g = sqrtf(el / ec);
     for (unsigned i = lo; i < hi; i++) {
@@ -558,7 +568,8 @@ static int is_decide(aacenc_chan *L, aacenc_chan *R, unsigned gb)
     L->psy.thr[gb] = tl < tr_l ? tl : tr_l;
     R->psy.energy[gb] = 0.0f;
     R->is_book[gb] = sign > 0.0f ? AACENC_INTENSITY_HCB : AACENC_INTENSITY_HCB2;
-    R->is_pos[gb] = (int)lrintf(pos);
+    R->is_pos[gb] = ipos;
+    *prev_is = ipos;
     return 1;
 }
 
@@ -571,6 +582,7 @@ static void ms_decide(aacenc_state *s, aacenc_chan *L, aacenc_chan *R, uint8_t *
     const aacenc_layout *l = &L->layout;
     unsigned nb = l->num_swb;
     unsigned is_start = s->is_start[l->window_sequence == AACENC_EIGHT_SHORT];
+    int prev_is = 0; /* the is_position chain, in coding order like plan() */
     for (unsigned gb = 0; gb < (unsigned)l->num_groups * nb; gb++) {
         ms[gb] = 0;
         unsigned lo = l->band_off[gb], hi = l->band_off[gb + 1];
@@ -591,7 +603,7 @@ static void ms_decide(aacenc_state *s, aacenc_chan *L, aacenc_chan *R, uint8_t *
          * ms_mask_present 2 (one flag for all bands, where intensity bands
          * force a flag per band). */
         int same = es <= tm && el < 1.4142136f * er && er < 1.4142136f * el;
-        if (gb % nb >= is_start && !same && is_decide(L, R, gb))
+        if (gb % nb >= is_start && !same && is_decide(L, R, gb, &prev_is))
             continue;
         float pe_lr = fast_log2f(1.0f + el / tl) + fast_log2f(1.0f + er / tr);
         float pe_ms = fast_log2f(1.0f + em / tm) + fast_log2f(1.0f + es / tm);

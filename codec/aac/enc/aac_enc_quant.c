@@ -429,7 +429,7 @@ static unsigned quant_one(const segue_dsp *dsp, const aacenc_quant_tables *t, aa
                      * lost in the dead zone, a few large lines) gets finer
                      * steps, at most REFINE_STEPS of them. */
                     int refine = REFINE_STEPS;
-                    if (refine > 0 && mq > 0) {
+                    if (mq > 0) { /* errs[] feeds rd_scalefactors */
                         float target = c->psy.thr[gb] * gain * REFINE_MARGIN;
                         float err = dsp->aacenc_quant_error(c->spec + lo, c->q + lo, n, t->step[sf]);
                         while (refine-- > 0 && err > target && sf > c->sf_min[gb] &&

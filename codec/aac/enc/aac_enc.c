@@ -76,13 +76,14 @@ enum { ID_SCE = 0, ID_CPE = 1, ID_LFE = 3, ID_FIL = 6, ID_END = 7 };
  * with the rate-distortion scalefactors: music mean -0.521 without
  * intensity stereo; from 6 kHz -0.485 at a correlation of at least 0.5,
  * -0.451 at 0.3, -0.428 at any (-0.490 at 0.5 once bands of equal level
- * whose side signal is masked stay M/S, see ms_decide). PEAQ does not model the stereo image,
- * which intensity stereo narrows: the inter-channel coherence of
- * orchestral_dense from 6 to 16 kHz (median over 0.5 s blocks of 2048-point
- * spectra) is 0.24 in the source, 0.42 decoded without intensity stereo,
- * 0.48 with it at 0.5, 0.57 at 0.3 and 0.65 at any correlation. 0.5 keeps
- * the image near what the coder without it gives. FFmpeg's encoder codes
- * intensity stereo from about 6 kHz too, by default. */
+ * whose side signal is masked stay M/S, see ms_decide). PEAQ does not
+ * model the stereo image, which intensity stereo narrows: the
+ * inter-channel coherence of orchestral_dense from 6 to 16 kHz (median
+ * over 0.5 s blocks of 2048-point spectra) is 0.24 in the source, 0.42
+ * decoded without intensity stereo, 0.48 with it at 0.5, 0.57 at 0.3 and
+ * 0.65 at any correlation. 0.5 keeps the image near what the coder without
+ * it gives. FFmpeg's encoder codes intensity stereo from about 6 kHz too,
+ * by default. */
 #define IS_START_HZ 6000u
 #define IS_MIN_CORR 0.5f
 
